@@ -9,6 +9,19 @@ import type { Params } from './params.js';
  * only the substrings they keep.
  */
 
+/**
+ * Trims SP and HTAB only. `String.prototype.trim` would also remove U+FEFF
+ * and other Unicode spaces that are part of a UTF-8 header value
+ * (RFC 4475 §3.1.1.2).
+ */
+export function trimWs(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 export function skipWs(s: string, i: number): number {
   while (i < s.length) {
     const c = s.charCodeAt(i);
@@ -74,7 +87,7 @@ export function quote(s: string): string {
  * elements are kept so that the typed parsers can reject them.
  */
 export function splitCommaList(value: string): string[] {
-  if (value.indexOf(',') < 0) return [value.trim()];
+  if (value.indexOf(',') < 0) return [trimWs(value)];
   const out: string[] = [];
   let start = 0;
   let angle = false;
@@ -87,11 +100,11 @@ export function splitCommaList(value: string): string[] {
     } else if (c === 60) angle = true;
     else if (c === 62) angle = false;
     else if (c === 44 && !angle) {
-      out.push(value.slice(start, i).trim());
+      out.push(trimWs(value.slice(start, i)));
       start = i + 1;
     }
   }
-  out.push(value.slice(start).trim());
+  out.push(trimWs(value.slice(start)));
   return out;
 }
 

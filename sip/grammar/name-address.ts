@@ -1,6 +1,6 @@
 import { parseError } from '../errors.js';
 import { TOKEN } from './char-classes.js';
-import { parseGenericParams, quote, scanQuoted, skipWs, unquote } from './header-scanner.js';
+import { parseGenericParams, quote, scanQuoted, skipWs, trimWs, unquote } from './header-scanner.js';
 import { Params } from './params.js';
 import { parseUri, type Uri } from './uri.js';
 
@@ -79,7 +79,7 @@ export function parseNameAddress(s: string, header = 'name-addr'): NameAddress {
     if (lt >= 0) {
       // display-name = *(token LWS): check each word, then accept no space
       // before '<' as RFC 4475 §3.1.1.6 asks.
-      const dn = s.slice(i, lt).trim();
+      const dn = trimWs(s.slice(i, lt));
       if (dn.length) {
         for (let k = 0; k < dn.length; k++) {
           const c = dn.charCodeAt(k);

@@ -333,9 +333,13 @@ export function parseSipUriStrict(s: string): SipUri {
 /** Parameters that must match when present in either URI (RFC 3261 §19.1.4). */
 const MUST_MATCH = ['user', 'ttl', 'method', 'maddr', 'transport'];
 
-function paramValue(p: Params, name: string): string | null | undefined {
-  const v = p.get(name);
-  return typeof v === 'string' ? unescape(v).toLowerCase() : v;
+/** Parameters with names and values unescaped once and lower-cased, for comparison. */
+function normalizedParams(p: Params): Map<string, string | null> {
+  const m = new Map<string, string | null>();
+  for (const [name, value] of p.entries()) {
+    m.set(unescape(name).toLowerCase(), value === null ? null : unescape(value).toLowerCase());
+  }
+  return m;
 }
 
 /**
@@ -351,11 +355,13 @@ export function uriEquals(a: Uri, b: Uri): boolean {
     if ((a.password === undefined ? undefined : unescape(a.password)) !== (b.password === undefined ? undefined : unescape(b.password))) return false;
     if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
     if (a.port !== b.port) return false;
+    const pa = normalizedParams(a.params);
+    const pb = normalizedParams(b.params);
     for (const name of MUST_MATCH) {
-      if (paramValue(a.params, name) !== paramValue(b.params, name)) return false;
+      if (pa.get(name) !== pb.get(name)) return false;
     }
-    for (const key of a.params.keyList()) {
-      if (b.params.has(key) && paramValue(a.params, key) !== paramValue(b.params, key)) return false;
+    for (const [key, value] of pa) {
+      if (pb.has(key) && pb.get(key) !== value) return false;
     }
     if (a.headers.length !== b.headers.length) return false;
     for (const [n, v] of a.headers) {

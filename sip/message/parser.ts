@@ -1,5 +1,6 @@
 import { parseError, SipParseError } from '../errors.js';
 import { TOKEN } from '../grammar/char-classes.js';
+import { trimWs } from '../grammar/header-scanner.js';
 import { utf8Decode, utf8Encode } from '../util/bytes.js';
 import { headerKey } from './header-names.js';
 import { SipRequest } from './sip-request.js';
@@ -89,7 +90,7 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
   const flush = () => {
     if (rawStart < 0) return;
     const key = headerKey(name);
-    msg.pushParsedHeader(name, key, folded ? value.trim() : value, head.slice(rawStart, rawEnd));
+    msg.pushParsedHeader(name, key, folded ? trimWs(value) : value, head.slice(rawStart, rawEnd));
   };
   while (pos < head.length) {
     eol = head.indexOf('\n', pos);
@@ -100,7 +101,7 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
     if (c === 32 || c === 9) {
       // Continuation of the previous header (LWS = [*WSP CRLF] 1*WSP).
       if (rawStart < 0) throw parseError('SIP_ERR_HEADER_LINE', 'continuation line before any header');
-      value += ' ' + head.slice(pos, lineEnd).trim();
+      value += ' ' + trimWs(head.slice(pos, lineEnd));
       rawEnd = lineEnd;
       folded = true;
     } else {
@@ -118,7 +119,7 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
         if (ch >= 128 || TOKEN[ch] === 0) throw parseError('SIP_ERR_HEADER_LINE', 'header name is not a token');
       }
       name = head.slice(pos, nameEnd);
-      value = head.slice(colon + 1, lineEnd).trim();
+      value = trimWs(head.slice(colon + 1, lineEnd));
       rawStart = pos;
       rawEnd = lineEnd;
       folded = false;
@@ -147,7 +148,7 @@ function parseStartLine(line: string): SipMessageLike {
     res.version = m[1];
     return res;
   }
-  const parts = line.trim().split(/[ \t]+/);
+  const parts = trimWs(line).split(/[ \t]+/);
   if (parts.length !== 3) throw parseError('SIP_ERR_START_LINE', 'Request-Line needs method, Request-URI and version');
   const [method, uri, version] = parts;
   for (let i = 0; i < method.length; i++) {
