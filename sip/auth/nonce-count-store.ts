@@ -1,0 +1,120 @@
+import { type Clock, systemClock } from '../util/clock.js';
+import { DEFAULT_NONCE_FUTURE_SKEW_MS, DEFAULT_NONCE_LIFETIME_MS } from './nonce-service.js';
+
+/**
+ * Remembers the highest nonce count (`nc`) accepted for each nonce, so that
+ * a captured request cannot be replayed (RFC 7616 §3.3: "the server ... can
+ * check that the nonce-count ... was not repeated"; §5.5 on replay).
+ *
+ * `checkAndRecord` must be atomic per nonce: two requests racing with the
+ * same `nc` must not both get `true`. The relay's cluster-wide
+ * implementation (Redis) does the compare-and-set in one script, which is
+ * why the result may be a Promise.
+ */
+export interface NonceCountStore {
+  /**
+   * True, and `nc` becomes the nonce's high-water mark, when `nc` is greater
+   * than every count accepted for `nonce` so far (or the nonce is new);
+   * false otherwise. `nc` is an integer in 0..2^32, where 2^32
+   * ({@link NONCE_COUNT_CONSUMED}) marks a nonce used without qop, which
+   * may not be used again.
+   */
+  checkAndRecord(nonce: string, nc: number): boolean | Promise<boolean>;
+}
+
+/**
+ * The count a verifier records for a response without qop (RFC 2069 form):
+ * above every 8-hex-digit `nc`, so that such a nonce is used once only.
+ */
+export const NONCE_COUNT_CONSUMED = 0x1_0000_0000;
+
+/** Options of {@link MemoryNonceCountStore}. */
+export interface MemoryNonceCountStoreOptions {
+  /**
+   * Most nonces remembered at once. When full, the oldest entry is dropped
+   * (counted in `evictions`), which lets that nonce be replayed until it
+   * goes stale, so size it above peak authenticated nonces per second times
+   * `retentionMs`. Default 500 000 (about 80 MB at most).
+   */
+  maxEntries?: number;
+  /**
+   * How long a nonce is remembered after its first use. It must cover the
+   * whole time the nonce can be `valid`: the NonceService's `lifetimeMs`
+   * plus its `maxFutureSkewMs`. Default 305 000 ms (both defaults).
+   */
+  retentionMs?: number;
+  /** Monotonic time for expiry (`now()`). Default: the system clock. */
+  clock?: Clock;
+}
+
+interface Entry {
+  nc: number;
+  expiresAt: number;
+}
+
+/**
+ * A {@link NonceCountStore} in this process's memory: right for one relay
+ * node, for the user-agent side, and for tests. Bounded in both count and
+ * time; entries are kept in first-use order, so expired ones are dropped
+ * from the front in amortised constant time on each call.
+ */
+export class MemoryNonceCountStore implements NonceCountStore {
+  readonly maxEntries: number;
+  readonly retentionMs: number;
+  private readonly clock: Clock;
+  private readonly entries = new Map<string, Entry>();
+  private _evictions = 0;
+
+  constructor(options: MemoryNonceCountStoreOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('MemoryNonceCountStore: options must be an object');
+    const maxEntries = options.maxEntries ?? 500_000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError(`MemoryNonceCountStore: maxEntries must be a positive integer, got ${String(maxEntries)}`);
+    }
+    const retentionMs = options.retentionMs ?? DEFAULT_NONCE_LIFETIME_MS + DEFAULT_NONCE_FUTURE_SKEW_MS;
+    if (typeof retentionMs !== 'number' || !Number.isFinite(retentionMs) || retentionMs <= 0) {
+      throw new TypeError(`MemoryNonceCountStore: retentionMs must be a positive finite number, got ${String(retentionMs)}`);
+    }
+    this.maxEntries = maxEntries;
+    this.retentionMs = retentionMs;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  checkAndRecord(nonce: string, nc: number): boolean {
+    if (!Number.isInteger(nc) || nc < 0 || nc > NONCE_COUNT_CONSUMED) {
+      throw new TypeError(`nonce count out of range: ${String(nc)}`);
+    }
+    const now = this.clock.now();
+    this.dropExpired(now);
+    const entry = this.entries.get(nonce);
+    if (entry) {
+      if (nc <= entry.nc) return false;
+      entry.nc = nc;
+      return true;
+    }
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+      this._evictions++;
+    }
+    this.entries.set(nonce, { nc, expiresAt: now + this.retentionMs });
+    return true;
+  }
+
+  /** Nonces remembered now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Entries dropped before their time because the store was full (worth a metric and a log line). */
+  get evictions(): number {
+    return this._evictions;
+  }
+
+  private dropExpired(now: number): void {
+    for (const [nonce, entry] of this.entries) {
+      if (entry.expiresAt > now) break;
+      this.entries.delete(nonce);
+    }
+  }
+}
