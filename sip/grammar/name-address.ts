@@ -95,7 +95,10 @@ export function parseNameAddress(s: string, header = 'name-addr'): NameAddress {
     const gt = s.indexOf('>', i + 1);
     if (gt < 0) throw syntax(header, 'expected >');
     uriText = s.slice(i + 1, gt);
-    if (/[ \t]/.test(uriText)) throw syntax(header, 'whitespace inside <>');
+    for (let k = 0; k < uriText.length; k++) {
+      const c = uriText.charCodeAt(k);
+      if (c === 32 || c === 9) throw syntax(header, 'whitespace inside <>');
+    }
     i = gt + 1;
   } else {
     // addr-spec: the URI runs to the first ';' or whitespace, and may not

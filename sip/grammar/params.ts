@@ -15,7 +15,7 @@ export class Params {
   }
 
   private indexOf(name: string): number {
-    const key = name.toLowerCase();
+    const key = lower(name);
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
     return -1;
@@ -37,7 +37,7 @@ export class Params {
     if (i >= 0) this.vals[i] = value;
     else {
       this.names.push(name);
-      this.keys.push(name.toLowerCase());
+      this.keys.push(lower(name));
       this.vals.push(value);
     }
     return this;
@@ -55,7 +55,7 @@ export class Params {
   /** Adds without checking for an existing entry (used by parsers; duplicates are kept as written). */
   appendRaw(name: string, value: string | null): void {
     this.names.push(name);
-    this.keys.push(name.toLowerCase());
+    this.keys.push(lower(name));
     this.vals.push(value);
   }
 
@@ -84,4 +84,14 @@ export class Params {
     }
     return out;
   }
+}
+
+/** toLowerCase without allocating for names that are lower-case already (almost all). */
+function lower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.toLowerCase();
+    if (c >= 128) return s.toLowerCase();
+  }
+  return s;
 }

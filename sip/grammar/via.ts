@@ -67,6 +67,13 @@ function syntax(why: string) {
 
 /** Parses one via-parm (one comma element). */
 export function parseVia(s: string): Via {
+  // Fast path for the form every stack writes: `SIP/2.0/<TRANSPORT> `.
+  if (s.startsWith('SIP/2.0/')) {
+    const e = scanToken(s, 8);
+    if (e > 8 && (s.charCodeAt(e) === 32 || s.charCodeAt(e) === 9)) {
+      return finishVia(s, e, upper(s.slice(8, e)), 'SIP/2.0');
+    }
+  }
   let i = skipWs(s, 0);
   const parts: string[] = [];
   for (let n = 0; n < 3; n++) {
@@ -80,6 +87,12 @@ export function parseVia(s: string): Via {
     parts.push(s.slice(i, e));
     i = e;
   }
+  const protocol = parts[0].toUpperCase() === 'SIP' && parts[1] === '2.0' ? 'SIP/2.0' : parts[0] + '/' + parts[1];
+  return finishVia(s, i, parts[2].toUpperCase(), protocol);
+}
+
+/** Parses `LWS sent-by *(SEMI via-params)` from `i`, after the sent-protocol. */
+function finishVia(s: string, i: number, transport: string, protocol: string): Via {
   const afterProto = i;
   i = skipWs(s, i);
   if (i === afterProto) throw syntax('expected whitespace before sent-by');
@@ -89,6 +102,13 @@ export function parseVia(s: string): Via {
   i = parseGenericParams(s, hp.end, params, 'via');
   i = skipWs(s, i);
   if (i !== s.length) throw syntax('unexpected text');
-  const protocol = parts[0].toUpperCase() === 'SIP' && parts[1] === '2.0' ? 'SIP/2.0' : parts[0] + '/' + parts[1];
-  return new Via(parts[2].toUpperCase(), hp.host, hp.port, params, protocol);
+  return new Via(transport, hp.host, hp.port, params, protocol);
+}
+
+function upper(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 && c <= 122) return s.toUpperCase();
+  }
+  return s;
 }

@@ -74,29 +74,66 @@ export function parseMessage(data: Uint8Array | string, options?: ParseOptions):
   return msg;
 }
 
+// Header names the relay meets in almost every message. Recognising them by
+// length and first letter, then a case-insensitive compare in place, skips
+// the allocation of toLowerCase and a hash-map lookup on a fresh string.
+const COMMON_HEADERS = [
+  'via', 'v', 'from', 'f', 'to', 't', 'call-id', 'i', 'cseq', 'max-forwards', 'contact', 'm',
+  'content-length', 'l', 'content-type', 'c', 'route', 'record-route', 'allow', 'supported', 'k',
+  'require', 'proxy-require', 'user-agent', 'server', 'accept', 'expires', 'session-expires', 'x',
+  'min-se', 'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate',
+  'p-asserted-identity', 'session-id', 'refer-to', 'r', 'referred-by', 'b', 'event', 'o',
+  'subscription-state', 'info-package', 'recv-info', 'replaces', 'target-dialog', 'reason',
+  'request-disposition', 'd', 'content-disposition', 'date', 'timestamp', 'subject', 's',
+  'organization', 'retry-after', 'unsupported', 'warning', 'rseq', 'rack', 'allow-events', 'u',
+];
+const commonByShape = new Map<number, string[]>();
+for (const name of COMMON_HEADERS) {
+  const shape = name.length * 128 + name.charCodeAt(0);
+  const list = commonByShape.get(shape) ?? [];
+  list.push(name);
+  commonByShape.set(shape, list);
+}
+
+/** The lower-case full name of the header name at head[start, end), or undefined if not a token. */
+function keyAt(head: string, start: number, end: number): string | undefined {
+  const len = end - start;
+  const candidates = commonByShape.get(len * 128 + (head.charCodeAt(start) | 0x20));
+  if (candidates !== undefined) {
+    for (let c = 0; c < candidates.length; c++) {
+      const cand = candidates[c];
+      let i = 1;
+      // `| 0x20` folds ASCII letters; '-' (0x2d) is unchanged by it.
+      while (i < len && (head.charCodeAt(start + i) | 0x20) === cand.charCodeAt(i) && head.charCodeAt(start + i) !== 13) i++;
+      if (i === len) return len === 1 ? headerKey(cand) : cand;
+    }
+  }
+  for (let i = start; i < end; i++) {
+    const ch = head.charCodeAt(i);
+    if (ch >= 128 || TOKEN[ch] === 0) return undefined;
+  }
+  return headerKey(head.slice(start, end));
+}
+
 /** Parses the header section text (start line through the empty line). */
 function parseHead(head: string, maxHeaders: number): SipMessageLike {
   let eol = head.indexOf('\n');
-  const first = head.charCodeAt(eol - 1) === 13 ? head.slice(0, eol - 1) : head.slice(0, eol);
-  const msg = parseStartLine(first);
+  const msg = parseStartLine(head.slice(0, head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol));
+  const len = head.length;
   let pos = eol + 1;
   let count = 0;
-  // The current header accumulates folded continuation lines (§7.3.1).
+  // The current header; continuation lines fold into it (§7.3.1).
   let name = '';
+  let key = '';
   let value = '';
   let rawStart = -1;
   let rawEnd = -1;
   let folded = false;
-  const flush = () => {
-    if (rawStart < 0) return;
-    const key = headerKey(name);
-    msg.pushParsedHeader(name, key, folded ? trimWs(value) : value, head.slice(rawStart, rawEnd));
-  };
-  while (pos < head.length) {
+  while (pos < len) {
     eol = head.indexOf('\n', pos);
-    if (eol < 0) eol = head.length;
+    if (eol < 0) eol = len;
     const lineEnd = head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
-    if (lineEnd === pos) break; // the empty line
+    if (lineEnd <= pos) break; // the empty line
     const c = head.charCodeAt(pos);
     if (c === 32 || c === 9) {
       // Continuation of the previous header (LWS = [*WSP CRLF] 1*WSP).
@@ -105,7 +142,7 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
       rawEnd = lineEnd;
       folded = true;
     } else {
-      flush();
+      if (rawStart >= 0) msg.pushParsedHeader(name, key, folded ? trimWs(value) : value, head.slice(rawStart, rawEnd));
       if (++count > maxHeaders) throw parseError('SIP_ERR_TOO_LARGE', `more than ${maxHeaders} header lines`);
       const colon = head.indexOf(':', pos);
       if (colon < 0 || colon > lineEnd) {
@@ -114,19 +151,22 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
       let nameEnd = colon;
       while (nameEnd > pos && (head.charCodeAt(nameEnd - 1) === 32 || head.charCodeAt(nameEnd - 1) === 9)) nameEnd--;
       if (nameEnd === pos) throw parseError('SIP_ERR_HEADER_LINE', 'empty header name');
-      for (let i = pos; i < nameEnd; i++) {
-        const ch = head.charCodeAt(i);
-        if (ch >= 128 || TOKEN[ch] === 0) throw parseError('SIP_ERR_HEADER_LINE', 'header name is not a token');
-      }
+      const k = keyAt(head, pos, nameEnd);
+      if (k === undefined) throw parseError('SIP_ERR_HEADER_LINE', 'header name is not a token');
+      key = k;
       name = head.slice(pos, nameEnd);
-      value = trimWs(head.slice(colon + 1, lineEnd));
+      let vs = colon + 1;
+      while (vs < lineEnd && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
+      let ve = lineEnd;
+      while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
+      value = head.slice(vs, ve);
       rawStart = pos;
       rawEnd = lineEnd;
       folded = false;
     }
     pos = eol + 1;
   }
-  flush();
+  if (rawStart >= 0) msg.pushParsedHeader(name, key, folded ? trimWs(value) : value, head.slice(rawStart, rawEnd));
   return msg;
 }
 

@@ -287,8 +287,13 @@ export abstract class SipMessage {
   get maxForwards(): number | undefined {
     const v = this.header('max-forwards');
     if (v === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(v)) throw parseError('SIP_ERR_NUMBER_RANGE', 'malformed Max-Forwards', 'max-forwards');
-    const n = Number(v);
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c < 48 || c > 57 || i > 9) throw parseError('SIP_ERR_NUMBER_RANGE', 'malformed Max-Forwards', 'max-forwards');
+      n = n * 10 + (c - 48);
+    }
+    if (v.length === 0) throw parseError('SIP_ERR_NUMBER_RANGE', 'malformed Max-Forwards', 'max-forwards');
     if (n > 255) throw parseError('SIP_ERR_NUMBER_RANGE', 'Max-Forwards above 255', 'max-forwards');
     return n;
   }

@@ -1,5 +1,4 @@
 import { parseError, type SipParseError } from '../errors.js';
-import { concatBytes } from '../util/bytes.js';
 import { findHeaderEnd } from './parser.js';
 
 /** Limits of a {@link StreamFramer}. */
@@ -24,7 +23,14 @@ export type FramedItem =
  * transport must close the connection (RFC 4475 §3.1.2.3, §3.3.9).
  */
 export class StreamFramer {
-  private buffered: Uint8Array = new Uint8Array(0);
+  // A growable buffer: bytes [0, length) are held; capacity doubles so a
+  // message trickling in byte by byte costs linear time, not quadratic.
+  private buf: Uint8Array = new Uint8Array(0);
+  private length = 0;
+  // Where the search for the end of the header section resumes.
+  private scanFrom = 0;
+  // Known end of the current message once its headers were read, else -1.
+  private messageEnd = -1;
   private readonly maxSize: number;
   private failed: SipParseError | undefined;
 
@@ -35,49 +41,86 @@ export class StreamFramer {
 
   /** Bytes held waiting for the rest of a message. */
   get pending(): number {
-    return this.buffered.length;
+    return this.length;
   }
 
   /** Adds bytes; returns every complete item now available, in order. */
   push(chunk: Uint8Array): FramedItem[] {
     if (this.failed) throw this.failed;
-    const data = this.buffered.length ? concatBytes([this.buffered, chunk]) : chunk;
+    this.append(chunk);
+    const data = this.buf;
     const out: FramedItem[] = [];
     let pos = 0;
     for (;;) {
-      // Keep-alives between messages (RFC 5626 §3.5.1, RFC 3261 §7.5).
-      if (data[pos] === 13 && data[pos + 1] === 10) {
-        if (data[pos + 2] === 13 && data[pos + 3] === 10) {
-          out.push({ kind: 'ping' });
-          pos += 4;
-        } else {
-          out.push({ kind: 'pong' });
-          pos += 2;
+      if (this.messageEnd < 0) {
+        // Keep-alives between messages (RFC 5626 §3.5.1, RFC 3261 §7.5).
+        if (pos + 1 < this.length && data[pos] === 13 && data[pos + 1] === 10) {
+          if (pos + 3 < this.length && data[pos + 2] === 13 && data[pos + 3] === 10) {
+            out.push({ kind: 'ping' });
+            pos += 4;
+          } else {
+            out.push({ kind: 'pong' });
+            pos += 2;
+          }
+          this.scanFrom = pos;
+          continue;
         }
-        continue;
+        if (pos >= this.length) break;
+        const view = data.subarray(0, this.length);
+        const headEnd = findHeaderEnd(view, Math.max(pos, this.scanFrom - 3));
+        if (headEnd < 0) {
+          this.scanFrom = this.length;
+          if (this.length - pos > this.maxSize) this.fail('SIP_ERR_TOO_LARGE', 'header section exceeds the maximum message size');
+          break;
+        }
+        const length = contentLength(view, pos, headEnd);
+        if (length === undefined) this.fail('SIP_ERR_FRAMING', 'missing Content-Length on a stream transport');
+        if (length < 0) this.fail('SIP_ERR_FRAMING', 'bad or conflicting Content-Length');
+        this.messageEnd = headEnd + length;
+        if (this.messageEnd - pos > this.maxSize) this.fail('SIP_ERR_TOO_LARGE', `message of ${this.messageEnd - pos} bytes exceeds ${this.maxSize}`);
       }
-      if (pos >= data.length) break;
-      const headEnd = findHeaderEnd(data, pos);
-      if (headEnd < 0) {
-        if (data.length - pos > this.maxSize) this.fail('SIP_ERR_TOO_LARGE', 'header section exceeds the maximum message size');
-        break;
-      }
-      const length = contentLength(data, pos, headEnd);
-      if (length === undefined) this.fail('SIP_ERR_FRAMING', 'missing Content-Length on a stream transport');
-      if (length < 0) this.fail('SIP_ERR_FRAMING', 'bad or conflicting Content-Length');
-      const end = headEnd + length;
-      if (end - pos > this.maxSize) this.fail('SIP_ERR_TOO_LARGE', `message of ${end - pos} bytes exceeds ${this.maxSize}`);
-      if (end > data.length) break;
-      out.push({ kind: 'message', bytes: data.slice(pos, end) });
-      pos = end;
+      if (this.messageEnd > this.length) break;
+      out.push({ kind: 'message', bytes: data.slice(pos, this.messageEnd) });
+      pos = this.messageEnd;
+      this.messageEnd = -1;
+      this.scanFrom = pos;
     }
-    this.buffered = pos >= data.length ? new Uint8Array(0) : data.slice(pos);
+    this.consume(pos);
     return out;
+  }
+
+  private append(chunk: Uint8Array): void {
+    const need = this.length + chunk.length;
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.buf.length * 2, 1024));
+      grown.set(this.buf.subarray(0, this.length));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.length);
+    this.length = need;
+  }
+
+  /** Drops the first `n` bytes, shifting what remains to the front. */
+  private consume(n: number): void {
+    if (n === 0) return;
+    if (n >= this.length) {
+      this.length = 0;
+      this.scanFrom = 0;
+      if (this.messageEnd >= 0) this.messageEnd -= n;
+      // Release a large buffer once it is empty.
+      if (this.buf.length > 65536) this.buf = new Uint8Array(0);
+      return;
+    }
+    this.buf.copyWithin(0, n, this.length);
+    this.length -= n;
+    this.scanFrom = Math.max(0, this.scanFrom - n);
+    if (this.messageEnd >= 0) this.messageEnd -= n;
   }
 
   private fail(code: 'SIP_ERR_FRAMING' | 'SIP_ERR_TOO_LARGE', detail: string): never {
     this.failed = parseError(code, detail, 'content-length');
-    this.buffered = new Uint8Array(0);
+    this.buf = new Uint8Array(0);
+    this.length = 0;
     throw this.failed;
   }
 }

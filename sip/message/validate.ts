@@ -1,5 +1,5 @@
 import { parseError } from '../errors.js';
-import { SINGLE_VALUE_HEADERS } from './header-names.js';
+import { WORD } from '../grammar/char-classes.js';
 import type { SipMessage } from './sip-message.js';
 import type { SipRequest } from './sip-request.js';
 import type { SipResponse } from './sip-response.js';
@@ -8,8 +8,8 @@ import type { SipResponse } from './sip-response.js';
  * Checks that a message has what every transaction and dialog needs
  * (RFC 3261 §8.1.1, §8.2.1–8.2.2): a SIP/2.0 version, one each of From,
  * To, Call-ID and CSeq, at least one Via, all well formed, a CSeq method
- * equal to the request method, a sane Max-Forwards, parseable Contacts and
- * a parseable Request-URI. Parsed values stay cached on the message, so the
+ * equal to the request method, a sane Max-Forwards and a parseable
+ * Request-URI. Parsed values stay cached on the message, so the
  * work is not repeated by the layers above. Throws SipParseError.
  */
 export function validateMessage(msg: SipRequest | SipResponse): void {
@@ -31,18 +31,27 @@ export function validateMessage(msg: SipRequest | SipResponse): void {
     void msg.maxForwards;
     void msg.uri;
   }
-  if (msg.hasHeader('contact')) void msg.contacts;
+  // Contact is not checked here: a proxy never reads it (§16), and the
+  // registrar and user-agent core validate it where they use it.
 }
 
+// Bits for the headers that must appear exactly once (or at most once).
+const SINGLE_BITS: Readonly<Record<string, number>> = Object.assign(Object.create(null), {
+  'call-id': 1,
+  cseq: 2,
+  from: 4,
+  to: 8,
+  'max-forwards': 16,
+  'content-type': 32,
+});
+
 function checkSingles(msg: SipMessage): void {
-  // A small fixed set, so a linear scan with a bit mask beats a Map.
   let seen = 0;
   const hs = msg.headers;
   for (let i = 0; i < hs.length; i++) {
-    const key = hs[i].key;
-    if (!SINGLE_VALUE_HEADERS.has(key)) continue;
-    const bit = key === 'call-id' ? 1 : key === 'cseq' ? 2 : key === 'from' ? 4 : key === 'to' ? 8 : key === 'max-forwards' ? 16 : 32;
-    if (seen & bit) throw parseError('SIP_ERR_DUPLICATE_HEADER', `${hs[i].name} appears more than once`, key);
+    const bit = SINGLE_BITS[hs[i].key];
+    if (bit === undefined) continue;
+    if (seen & bit) throw parseError('SIP_ERR_DUPLICATE_HEADER', `${hs[i].name} appears more than once`, hs[i].key);
     seen |= bit;
   }
   if (!(seen & 1)) throw parseError('SIP_ERR_MISSING_HEADER', 'missing Call-ID', 'call-id');
@@ -53,5 +62,13 @@ function checkSingles(msg: SipMessage): void {
 
 /** callid = word [ "@" word ] (§25.1). */
 function isCallId(s: string): boolean {
-  return /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+(@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]+)?$/.test(s);
+  let at = -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 64 /* @ */) {
+      if (at >= 0 || i === 0 || i === s.length - 1) return false;
+      at = i;
+    } else if (c >= 128 || WORD[c] === 0) return false;
+  }
+  return s.length > 0;
 }
