@@ -34,7 +34,7 @@ export interface MemoryNonceCountStoreOptions {
    * Most nonces remembered at once. When full, the oldest entry is dropped
    * (counted in `evictions`), which lets that nonce be replayed until it
    * goes stale, so size it above peak authenticated nonces per second times
-   * `retentionMs`. Default 500 000 (about 80 MB at most).
+   * `retentionMs`. Default 500 000 (about 60 MB when full; bench/digest-bench.ts).
    */
   maxEntries?: number;
   /**
@@ -47,22 +47,25 @@ export interface MemoryNonceCountStoreOptions {
   clock?: Clock;
 }
 
-interface Entry {
-  nc: number;
-  expiresAt: number;
-}
-
 /**
  * A {@link NonceCountStore} in this process's memory: right for one relay
- * node, for the user-agent side, and for tests. Bounded in both count and
- * time; entries are kept in first-use order, so expired ones are dropped
- * from the front in amortised constant time on each call.
+ * node, for the user-agent side, and for tests. Bounded in count and in
+ * time. A Map answers lookups; a first-in first-out queue of (nonce, expiry)
+ * beside it finds what to drop, because every nonce has the same retention,
+ * so first in is first out. (Iterating the Map from its front instead would
+ * step over every slot deleted since V8 last rehashed it, which made each
+ * call cost thousands of steps at steady state.)
  */
 export class MemoryNonceCountStore implements NonceCountStore {
   readonly maxEntries: number;
   readonly retentionMs: number;
   private readonly clock: Clock;
-  private readonly entries = new Map<string, Entry>();
+  /** Highest count accepted per nonce. */
+  private readonly counts = new Map<string, number>();
+  /** Nonces in first-use order from `head` on, with when each is forgotten. */
+  private queue: string[] = [];
+  private expiries: number[] = [];
+  private head = 0;
   private _evictions = 0;
 
   constructor(options: MemoryNonceCountStoreOptions = {}) {
@@ -86,24 +89,26 @@ export class MemoryNonceCountStore implements NonceCountStore {
     }
     const now = this.clock.now();
     this.dropExpired(now);
-    const entry = this.entries.get(nonce);
-    if (entry) {
-      if (nc <= entry.nc) return false;
-      entry.nc = nc;
+    const seen = this.counts.get(nonce);
+    if (seen !== undefined) {
+      if (nc <= seen) return false;
+      this.counts.set(nonce, nc);
       return true;
     }
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (this.counts.size >= this.maxEntries) {
+      this.dropOldest();
       this._evictions++;
     }
-    this.entries.set(nonce, { nc, expiresAt: now + this.retentionMs });
+    const key = detach(nonce);
+    this.counts.set(key, nc);
+    this.queue.push(key);
+    this.expiries.push(now + this.retentionMs);
     return true;
   }
 
   /** Nonces remembered now. */
   get size(): number {
-    return this.entries.size;
+    return this.counts.size;
   }
 
   /** Entries dropped before their time because the store was full (worth a metric and a log line). */
@@ -112,9 +117,28 @@ export class MemoryNonceCountStore implements NonceCountStore {
   }
 
   private dropExpired(now: number): void {
-    for (const [nonce, entry] of this.entries) {
-      if (entry.expiresAt > now) break;
-      this.entries.delete(nonce);
+    while (this.head < this.queue.length && this.expiries[this.head] <= now) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    if (this.head >= this.queue.length) return;
+    this.counts.delete(this.queue[this.head]);
+    this.head++;
+    // Compact once the consumed front is both large and most of the arrays.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.expiries = this.expiries.slice(this.head);
+      this.head = 0;
     }
   }
+}
+
+/**
+ * A copy of `s` that shares no memory with the string it was cut from. A
+ * nonce read by the parser is a slice of the whole message text, and V8
+ * keeps the whole text alive for as long as the slice lives: a stored key
+ * would otherwise hold about 1.5 kB instead of about 100 bytes.
+ */
+function detach(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }

@@ -55,6 +55,20 @@ describe('Memory nonce-count store', () => {
       expect(store.size).toBeLessThanOrEqual(10);
     });
 
+    it('keeps expiring in first-use order across thousands of nonces', () => {
+      const clock = new ManualClock();
+      const store = new MemoryNonceCountStore({ clock, retentionMs: 1_000 });
+      for (let i = 0; i < 5000; i++) {
+        store.checkAndRecord('n' + i, 1);
+        clock.advance(1);
+      }
+      // Nonces first used in the last 1000 ms are remembered; older ones are not.
+      expect(store.size).toBe(1000);
+      expect(store.checkAndRecord('n4999', 1)).toBe(false);
+      expect(store.checkAndRecord('n4001', 1)).toBe(false);
+      expect(store.checkAndRecord('n3999', 1)).toBe(true);
+    });
+
     it('holds at most maxEntries, evicting the oldest and counting it', () => {
       const store = new MemoryNonceCountStore({ clock: new ManualClock(), maxEntries: 3 });
       for (const n of ['a', 'b', 'c', 'd']) store.checkAndRecord(n, 1);
@@ -62,6 +76,15 @@ describe('Memory nonce-count store', () => {
       expect(store.evictions).toBe(1);
       expect(store.checkAndRecord('a', 1)).toBe(true); // forgotten
       expect(store.checkAndRecord('d', 1)).toBe(false); // still known
+    });
+
+    it('stays at maxEntries under a steady stream of new nonces', () => {
+      const store = new MemoryNonceCountStore({ clock: new ManualClock(), maxEntries: 100 });
+      for (let i = 0; i < 10_000; i++) store.checkAndRecord('n' + i, 1);
+      expect(store.size).toBe(100);
+      expect(store.evictions).toBe(9_900);
+      expect(store.checkAndRecord('n9999', 1)).toBe(false);
+      expect(store.checkAndRecord('n9899', 1)).toBe(true);
     });
 
     it('defaults to 500 000 entries kept for 305 s (nonce lifetime plus clock skew)', () => {
