@@ -3,8 +3,8 @@ import { sha256, sha512_256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 /**
- * The Digest hash algorithms SIP may use (RFC 7616 §3.2, registered for SIP
- * by RFC 8760 §2.1), with their `-sess` variants (RFC 7616 §3.4.2). Spelled
+ * The Digest hash algorithms SIP may use (RFC 7616 §3.2, brought to SIP by
+ * RFC 8760), with their `-sess` variants (RFC 7616 §3.4.2). Spelled
  * as on the wire; parse with {@link parseDigestAlgorithm}, which ignores case.
  */
 export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess' | 'SHA-512-256' | 'SHA-512-256-sess';

@@ -8,7 +8,7 @@ export interface DigestChallengeOptions {
   nonce: string;
   /**
    * One challenge per algorithm, in this order. Default `['MD5', 'SHA-256']`:
-   * RFC 8760 §2.2 asks for the preferred algorithm first, but JsSIP and
+   * RFC 8760 §2.3 lists challenges in the server's order of preference, but JsSIP and
    * SIP.js read only the first challenge and know only MD5, so MD5 leads
    * and clients that know better pick SHA-256 from the second.
    */
@@ -31,7 +31,7 @@ export function challengeHeaderName(status: 401 | 407): 'WWW-Authenticate' | 'Pr
 
 /**
  * The values of a Digest challenge, one per offered algorithm (RFC 8760
- * §2.2), ready for `response.addHeader(challengeHeaderName(status), value)`:
+ * §2.3), ready for `response.addHeader(challengeHeaderName(status), value)`:
  *
  *     Digest realm="portal.test", nonce="…", algorithm=MD5, qop="auth"
  *

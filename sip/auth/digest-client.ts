@@ -29,9 +29,12 @@ export interface DigestClientOptions {
   /**
    * Algorithms this client answers with, most preferred first. Default:
    * SHA-512-256, SHA-256, MD5, then their `-sess` variants in the same
-   * order. RFC 8760 §2.4 lets a UAC prefer a stronger algorithm to the
-   * topmost one it supports, which is how a client of our relay picks
-   * SHA-256 from behind the MD5 challenge that JsSIP needs first.
+   * order. RFC 8760 §2.4 has a UAC use the topmost challenge it supports
+   * "unless a local policy dictates otherwise"; this is such a policy,
+   * because challenges are not integrity-protected and whoever can reorder
+   * them could push a client down to MD5 (RFC 8760 §3). It is also how a
+   * client of our relay finds SHA-256 behind the MD5 challenge that JsSIP
+   * needs first.
    */
   algorithms?: readonly DigestAlgorithm[];
   /**

@@ -29,7 +29,7 @@ export type DigestFailureReason =
   | 'nonce-invalid'
   /** Right credentials on an expired nonce: challenge with `stale=true` (RFC 7616 §3.3). */
   | 'nonce-stale'
-  /** Right credentials, but this nonce count was already used (RFC 7616 §3.3, §5.5): challenge with `stale=true`. */
+  /** Right credentials, but the nonce count is not above every earlier one (RFC 7616 §3.4 nc, §5.5): challenge with `stale=true`. */
   | 'replay'
   /** Unknown user or wrong password; deliberately indistinguishable. */
   | 'bad-credentials';

@@ -3,8 +3,11 @@ import { DEFAULT_NONCE_FUTURE_SKEW_MS, DEFAULT_NONCE_LIFETIME_MS } from './nonce
 
 /**
  * Remembers the highest nonce count (`nc`) accepted for each nonce, so that
- * a captured request cannot be replayed (RFC 7616 §3.3: "the server ... can
- * check that the nonce-count ... was not repeated"; §5.5 on replay).
+ * a captured request cannot be replayed: RFC 7616 §3.4 gives `nc` to let
+ * the server detect replays by keeping its own copy of the count (see also
+ * §5.5). We require each count to exceed every earlier one, which also
+ * refuses a request overtaken by a later one on the same nonce; a client
+ * whose request was refused that way gets a `stale=true` challenge.
  *
  * `checkAndRecord` must be atomic per nonce: two requests racing with the
  * same `nc` must not both get `true`. The relay's cluster-wide
