@@ -105,6 +105,7 @@ export class StreamConnection extends ConnectionFlow {
   }
 
   destroy(): void {
+    this.beginClose();
     this.socket.destroy();
   }
 

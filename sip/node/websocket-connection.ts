@@ -107,6 +107,8 @@ export class WebSocketConnection extends ConnectionFlow {
   }
 
   destroy(): void {
+    this.beginClose();
+    this.queue = undefined;
     this.ws.terminate();
   }
 

@@ -5,6 +5,7 @@
  */
 import * as net from 'node:net';
 import { generate } from 'selfsigned';
+import { WebSocket } from 'ws';
 import type { Flow, InboundError, InboundMessage, TransportListener } from '../../../sip/transport/transport.js';
 
 let seq = 0;
@@ -182,4 +183,44 @@ export function selfSignedCert(): Promise<{ cert: string; key: string }> {
     ],
   }).then((p) => ({ cert: p.cert, key: p.private }));
   return cached;
+}
+
+/** A `ws` client that records frames. */
+export class WsClient {
+  readonly frames = new Inbox<{ text: string; data: Buffer; isBinary: boolean }>();
+  closeCode: number | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.frames.push({ text: data.toString('latin1'), data, isBinary }));
+    ws.on('close', (code) => {
+      this.closeCode = code;
+    });
+    ws.on('error', () => {});
+  }
+
+  /** Opens `url` offering `protocols`; rejects with the HTTP status when the handshake is refused. */
+  static connect(url: string, protocols: string | string[] = 'sip', options: WebSocket.ClientOptions = {}): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, protocols, options);
+      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('unexpected-response', (_req, res) => {
+        reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode }));
+        ws.terminate();
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  send(data: string | Buffer, binary = typeof data !== 'string'): void {
+    this.ws.send(data, { binary });
+  }
+
+  async waitClosed(timeoutMs = 3000): Promise<number> {
+    await waitFor(() => this.closeCode !== undefined, timeoutMs, 'the WebSocket to close');
+    return this.closeCode!;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
 }
