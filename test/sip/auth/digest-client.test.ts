@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeHa1, computeResponse } from '../../../sip/auth/digest-algorithm.js';
 import { buildDigestChallenge, challengeHeaderName, type DigestChallengeOptions } from '../../../sip/auth/digest-challenge.js';
@@ -284,6 +285,29 @@ describe('Digest client', () => {
       client.authorize(req, challenge(req, 401, { nonce: 'n1' }));
       client.authorize(req, challenge(req, 401, { nonce: 'n2' }));
       expect(client.authorizePreemptively(request())).toBe(false);
+    });
+  });
+
+  describe('hostile challenges', () => {
+    it('never throw, and give credentials only for a realm and nonce that were offered', () => {
+      const line = fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          'Digest realm="r", nonce="n"',
+          'Digest realm="r", nonce="n", qop="auth-int,x"',
+          'Digest realm="r", nonce="n", algorithm=SHA-512-256-SESS, qop=auth',
+        ),
+      );
+      fc.assert(
+        fc.property(fc.array(line, { maxLength: 4 }), (lines) => {
+          const req = request();
+          const res = challenge(req, 401, ...lines);
+          if (alice().authorize(req, res)) {
+            for (const h of sent(req)) expect(lines.some((l) => l.includes(h.get('nonce') as string))).toBe(true);
+          }
+        }),
+        { seed: 8760, numRuns: 500 },
+      );
     });
   });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DigestAlgorithm,
@@ -362,6 +363,29 @@ describe('Digest verifier', () => {
       const { verifier, nonceService } = relay({ allowNoQop: false });
       const request = invite().addHeader('Authorization', credentials({ nonce: nonceService.create(REALM) }));
       expect(await verifier.verify(request, 'authorization')).toMatchObject({ reason: 'malformed' });
+    });
+  });
+
+  describe('hostile input', () => {
+    it('never throws and never accepts, whatever the header holds', async () => {
+      const { verifier, nonceService } = relay();
+      const nonce = nonceService.create(REALM);
+      const param = fc.tuple(
+        fc.constantFrom('username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'qop', 'nc', 'cnonce', 'userhash', 'opaque'),
+        fc.oneof(fc.string(), fc.constantFrom(REALM, nonce, 'alice', 'auth', 'auth-int', 'MD5', 'SHA-256-sess', '00000001', 'ffffffff')),
+        fc.boolean(),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.string(), fc.array(param, { maxLength: 12 })), async (input) => {
+          const value =
+            typeof input === 'string'
+              ? input
+              : 'Digest ' + input.map(([n, v, q]) => `${n}=${q ? JSON.stringify(v) : v}`).join(', ');
+          const result = await verifier.verify(invite().addHeader('Authorization', value), 'authorization');
+          expect(result.ok).toBe(false);
+        }),
+        { seed: 7616, numRuns: 500 },
+      );
     });
   });
 
