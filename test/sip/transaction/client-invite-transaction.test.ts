@@ -402,6 +402,7 @@ describe('INVITE client transaction', () => {
       const { tx, flow, respond } = setup();
       tx.cancel();
       respond(200);
+      expect(tx.cancelRequested).toBe(false);
       respond(180);
       expect(flow.sent).toHaveLength(0);
       expect(tx.cancel()).toBe('too-late');

@@ -118,13 +118,11 @@ describe('non-INVITE client transaction', () => {
   });
 
   describe("in 'Proceeding'", () => {
-    it('keeps retransmitting over UDP, every T2 (§17.1.2.2)', () => {
+    it('keeps retransmitting over UDP, every T2 instead of doubling (§17.1.2.2)', () => {
       const { clock, flow, respond } = setup();
-      clock.advance(1500); // sends at 500 and 1500
-      flow.take();
       respond(100);
-      // Timer E was set at 1500 for 2000 ms; then every T2 = 4000.
-      expect(sendTimes(clock, flow, 14_000).map((t) => t - 1500)).toEqual([2000, 6000, 10000, 14000]);
+      // Timer E still fires at T1 as set in 'Trying'; from then on every T2 = 4000.
+      expect(sendTimes(clock, flow, 13_000)).toEqual([500, 4500, 8500, 12500]);
     });
 
     it('passes further 1xx to the TU', () => {
