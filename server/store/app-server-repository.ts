@@ -1,11 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
+import { computeHa1, type DigestHashAlgorithm } from '../../sip/auth/digest-algorithm.js';
 import type { Clock } from '../../sip/util/clock.js';
 import { parseSipUriStrict } from '../../sip/grammar/uri.js';
 import type { AppServersTable, Database } from './database.js';
 import { checkPassword, checkUsername, normalizeDomain } from './account-names.js';
-import { computeHa1, type Ha1Algorithm } from './compute-ha1.js';
 import { isUniqueViolation } from './driver-errors.js';
 import { storeError } from './store-error.js';
+import { storedHa1 } from './stored-ha1.js';
 
 /** An application-server account, without its digests. */
 export interface AppServer {
@@ -143,7 +144,7 @@ export class AppServerRepository {
   }
 
   /** Like {@link SubscriberRepository.findHa1}: `undefined` when unknown or disabled. */
-  async findHa1(name: string, realm: string, algorithm: Ha1Algorithm): Promise<string | undefined> {
+  async findHa1(name: string, realm: string, algorithm: DigestHashAlgorithm): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('app_servers')
       .select(['ha1_md5', 'ha1_sha256'])
@@ -152,7 +153,7 @@ export class AppServerRepository {
       .where('disabled', '=', 0)
       .executeTakeFirst();
     if (!row) return undefined;
-    return algorithm === 'MD5' ? row.ha1_md5 : row.ha1_sha256;
+    return storedHa1(row, algorithm);
   }
 
   /**

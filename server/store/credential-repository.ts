@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
-import type { Ha1Algorithm } from './compute-ha1.js';
+import type { DigestHashAlgorithm } from '../../sip/auth/digest-algorithm.js';
 
 /** The digest credentials of whoever a username names in a realm. */
 export interface Credential {
@@ -24,8 +24,10 @@ export class CredentialRepository {
    * `algorithm`, or `undefined` when there is none (unknown and disabled
    * look alike, as they must on the wire).
    */
-  async find(username: string, realm: string, algorithm: Ha1Algorithm): Promise<Credential | undefined> {
+  async find(username: string, realm: string, algorithm: DigestHashAlgorithm): Promise<Credential | undefined> {
     const domain = realm.toLowerCase();
+    // SHA-512-256 HA1s are not stored (RFC 8760 clients use MD5 or SHA-256).
+    if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return undefined;
     const column = algorithm === 'MD5' ? 'ha1_md5' : 'ha1_sha256';
     const user = await this.db
       .selectFrom('subscribers')

@@ -1,10 +1,11 @@
 import type { Kysely, Selectable } from 'kysely';
+import { computeHa1, type DigestHashAlgorithm } from '../../sip/auth/digest-algorithm.js';
 import type { Clock } from '../../sip/util/clock.js';
 import type { Database, SubscribersTable } from './database.js';
 import { checkPassword, checkUsername, normalizeDomain } from './account-names.js';
-import { computeHa1, type Ha1Algorithm } from './compute-ha1.js';
 import { isUniqueViolation } from './driver-errors.js';
 import { storeError } from './store-error.js';
+import { storedHa1 } from './stored-ha1.js';
 
 /** A user account of one of the relay's SIP domains, without its digests. */
 export interface Subscriber {
@@ -156,7 +157,7 @@ export class SubscriberRepository {
    * `undefined` when the user is unknown or disabled: the two must look the
    * same to the client (issue 3).
    */
-  async findHa1(username: string, realm: string, algorithm: Ha1Algorithm): Promise<string | undefined> {
+  async findHa1(username: string, realm: string, algorithm: DigestHashAlgorithm): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('subscribers')
       .select(['ha1_md5', 'ha1_sha256'])
@@ -165,7 +166,7 @@ export class SubscriberRepository {
       .where('disabled', '=', 0)
       .executeTakeFirst();
     if (!row) return undefined;
-    return algorithm === 'MD5' ? row.ha1_md5 : row.ha1_sha256;
+    return storedHa1(row, algorithm);
   }
 
   private async updateOne(

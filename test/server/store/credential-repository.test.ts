@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeHa1 } from '../../../server/store/compute-ha1.js';
+import { computeHa1 } from '../../../sip/auth/digest-algorithm.js';
 import { backends, useTestStore } from './store-backends.js';
 
 describe.each(backends)('CredentialRepository on $name', ({ kind }) => {
@@ -20,6 +20,12 @@ describe.each(backends)('CredentialRepository on $name', ({ kind }) => {
       username: 'wine-shop',
       ha1: computeHa1('SHA-256', 'wine-shop', 'portal.test', 'shop'),
     });
+  });
+
+  it('has no SHA-512-256 HA1 (only MD5 and SHA-256 are stored)', async () => {
+    await t.store.subscribers.add({ username: 'alice', domain: 'portal.test', password: 'x' });
+    expect(await t.store.credentials.find('alice', 'portal.test', 'SHA-512-256')).toBeUndefined();
+    expect(await t.store.subscribers.findHa1('alice', 'portal.test', 'SHA-512-256')).toBeUndefined();
   });
 
   it('finds nobody for an unknown or disabled name', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeHa1 } from '../../../server/store/compute-ha1.js';
+import { computeHa1 } from '../../../sip/auth/digest-algorithm.js';
 import { backends, useTestStore } from './store-backends.js';
 import { storeErrorCode as codeOf } from './store-error-code.js';
 
