@@ -92,9 +92,14 @@ export class UdpListener implements DatagramSender {
   sendTo(bytes: Uint8Array, port: number, host: string): boolean {
     const socket = this.socket;
     if (!socket) return false;
-    // Without a callback a send error becomes an 'error' event, logged by onUdpError.
-    socket.send(bytes, port, host);
-    return true;
+    try {
+      // Without a callback a send error becomes an 'error' event, logged by onUdpError.
+      socket.send(bytes, port, host);
+      return true;
+    } catch (err) {
+      this.ctx.logger.warn({ err, protocol: 'UDP', host, port }, 'UDP send refused');
+      return false;
+    }
   }
 
   /** Number of flows in the cache (for tests and metrics). */

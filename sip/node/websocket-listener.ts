@@ -60,6 +60,9 @@ export class WebSocketListener {
         o.protocol === 'WSS'
           ? https.createServer({ cert: await loadPem(o.cert!), key: await loadPem(o.key!), handshakeTimeout: this.ctx.options.connectTimeoutMs }, answerPlainHttp)
           : http.createServer(answerPlainHttp);
+      // A client that connects and never sends its upgrade request is dropped after the connect timeout.
+      server.headersTimeout = this.ctx.options.connectTimeoutMs;
+      server.requestTimeout = this.ctx.options.connectTimeoutMs;
       server.on('error', (err) => this.ctx.logger.error({ err, protocol: this.protocol }, 'listener error'));
       server.on('tlsClientError', (err: Error) => this.ctx.logger.debug({ err }, 'TLS handshake failed'));
       server.on('upgrade', this.onUpgrade);
