@@ -88,6 +88,8 @@ export interface Transport {
   /**
    * The sent-by (host and port) to put in Via for a request sent over
    * `protocol` (§18.1.1), and the host for Record-Route / Contact.
+   * `port` is 0 when there is no port to advertise (a browser's random
+   * `.invalid` host, RFC 7118 §5.2): write the sent-by without a port then.
    */
   localAddress(protocol: TransportProtocol): { host: string; port: number } | undefined;
   /** Stops listening and closes every flow. */
