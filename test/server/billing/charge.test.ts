@@ -13,8 +13,8 @@ import {
   type ChargeRecord,
 } from '../../../server/billing/charge.js';
 
-const wine = { sku: 'BDX-2015', description: 'Bordeaux 2015, 75 cl', unitPrice: 2450, quantity: 2, currency: 'EUR' };
-const order = { id: 'order-7731', items: [wine] };
+const wine = { sku: 'BDX-2015', description: 'Bordeaux 2015, 75 cl', unitPrice: 2450, quantity: 2, currency: 'EUR' as const };
+const order: Charge = { id: 'order-7731', items: [wine] };
 
 function refused(input: unknown, limits?: Parameters<typeof validateCharge>[1]) {
   const r = validateCharge(input, limits);
@@ -166,7 +166,7 @@ describe('application charges', () => {
   });
 
   describe('refunds', () => {
-    const refund = { id: 'order-7731-r1', refundOf: 'order-7731', items: [{ ...wine, unitPrice: -2450, quantity: 1 }] };
+    const refund: Charge = { id: 'order-7731-r1', refundOf: 'order-7731', items: [{ ...wine, unitPrice: -2450, quantity: 1 }] };
     const stored: ChargeRecord[] = [{ charge: order, applicationServer: 'wine-shop' }];
 
     it('are charges with refundOf and negative unit prices', () => {
@@ -231,7 +231,7 @@ describe('application charges', () => {
     });
 
     it('must be in the currency of the charge', () => {
-      const r = checkRefund({ ...refund, items: [{ ...wine, unitPrice: -1, quantity: 1, currency: 'USD' }] }, stored, 'wine-shop');
+      const r = checkRefund({ ...refund, items: [{ ...wine, unitPrice: -1, quantity: 1, currency: 'USD' as const }] }, stored, 'wine-shop');
       expect(!r.ok && r.error.code).toBe('BILLING_ERR_CURRENCY_MISMATCH');
     });
 
