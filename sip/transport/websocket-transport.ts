@@ -98,6 +98,7 @@ const LEGAL: Record<WebSocketTransportState, readonly WebSocketTransportState[]>
 const SIP_SUBPROTOCOL = 'sip';
 const WS_OPEN = 1;
 const PING = '\r\n\r\n';
+const PONG = '\r\n';
 /** Close code for a connection the transport gives up on (4000–4999 are free for applications, RFC 6455 §7.4.2). */
 const CLOSE_DEAD = 4000;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -512,7 +513,11 @@ class BrowserWebSocketFlow implements Flow {
     else if (data instanceof ArrayBuffer) payload = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     else return;
-    if (isKeepAlive(payload)) return;
+    if (isKeepAlive(payload)) {
+      // A server's CRLF CRLF ping gets the CRLF pong (RFC 5626 §3.5.1), as JsSIP does.
+      if (payload.length === 4 && this.socket.readyState === WS_OPEN) this.socket.send(PONG);
+      return;
+    }
     this.transport.receive(this, payload);
   }
 

@@ -246,6 +246,22 @@ describe('browser WebSocket transport (RFC 7118)', () => {
       expect(server.recorder.errors.items).toHaveLength(0);
     });
 
+    it('answers the server’s CRLF CRLF ping with CRLF (RFC 5626 §3.5.1)', async () => {
+      const replies = new Inbox<string>();
+      const pinger = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'sip' });
+      pinger.on('connection', (ws) => {
+        ws.on('message', (d) => replies.push(d.toString()));
+        ws.send('\r\n\r\n');
+      });
+      await new Promise((r) => pinger.once('listening', r));
+      open.push({ close: () => new Promise((r) => (pinger.clients.forEach((c) => c.terminate()), pinger.close(r))) });
+      const { transport, recorder } = browser(`ws://127.0.0.1:${(pinger.address() as AddressInfo).port}/sip`, { keepAliveIntervalMs: 0 });
+      await transport.connect();
+      expect(await replies.next()).toBe('\r\n');
+      expect(recorder.messages.items).toHaveLength(0);
+      expect(recorder.errors.items).toHaveLength(0);
+    });
+
     it('drops the connection when a keep-alive gets no answer, and reconnects', async () => {
       // A server that accepts "sip" and then never says anything.
       const mute = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'sip' });
