@@ -93,7 +93,9 @@ const PLAN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /**
  * The tariffs of one service: its default tariff and, optionally, a tariff
- * per user plan. The relay's service configuration embeds this.
+ * per user plan. The relay's service configuration embeds this. A `null`
+ * tariff means the service's time is not charged (its sessions are not
+ * rated; application charges still are).
  *
  * @example
  * ```yaml
@@ -102,15 +104,17 @@ const PLAN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
  *     tariff:   { id: lesson, currency: EUR, pricePerMinute: 120, increments: { first: 60, next: 60 } }
  *     plans:
  *       student: { id: lesson-student, currency: EUR, pricePerMinute: 60 }
+ *   wine:
+ *     tariff: null        # the shop charges for wine, not for time
  * ```
  */
 export interface ServiceTariffs {
-  readonly tariff: Tariff;
+  readonly tariff: Tariff | null;
   readonly plans?: Readonly<Record<string, Tariff>>;
 }
 
 const serviceTariffsShape = z.strictObject({
-  tariff: tariffSchema,
+  tariff: tariffSchema.nullable().default(null),
   plans: z
     .record(z.string().regex(PLAN, { error: 'plan names are 1-64 letters, digits, ".", "_", ":" or "-"' }), tariffSchema)
     .optional(),
@@ -146,16 +150,17 @@ export function parseTariff(input: unknown): Tariff {
  * plan's own tariff when the service has one for that plan, else the
  * service's default. A plan tariff replaces the default as a whole (no field
  * is inherited), so that the tariff id stored with a rated session names
- * every term that was applied.
+ * every term that was applied. `null` when the session's time is not charged.
  *
  * @example
  * ```ts
- * resolveTariff(lesson, 'student').id; // 'lesson-student'
- * resolveTariff(lesson, 'gold').id;    // 'lesson' (no gold tariff: the default)
- * resolveTariff(lesson).id;            // 'lesson'
+ * resolveTariff(lesson, 'student')?.id; // 'lesson-student'
+ * resolveTariff(lesson, 'gold')?.id;    // 'lesson' (no gold tariff: the default)
+ * resolveTariff(lesson)?.id;            // 'lesson'
+ * resolveTariff(wine);                  // null: not time-rated
  * ```
  */
-export function resolveTariff(service: ServiceTariffs, plan?: string | null): Tariff {
+export function resolveTariff(service: ServiceTariffs, plan?: string | null): Tariff | null {
   if (plan != null && service.plans && Object.prototype.hasOwnProperty.call(service.plans, plan)) {
     return service.plans[plan];
   }

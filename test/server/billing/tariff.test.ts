@@ -83,22 +83,29 @@ describe('tariffs', () => {
     });
 
     it("uses the plan's own tariff when the service has one for the plan", () => {
-      expect(resolveTariff(service, 'student').id).toBe('lesson-student');
+      expect(resolveTariff(service, 'student')?.id).toBe('lesson-student');
     });
 
     it('replaces the default as a whole: nothing is inherited from it', () => {
-      expect(resolveTariff(service, 'student').freeSeconds).toBe(0);
+      expect(resolveTariff(service, 'student')?.freeSeconds).toBe(0);
     });
 
     it('falls back to the service default for another plan or no plan', () => {
-      expect(resolveTariff(service, 'gold').id).toBe('lesson');
-      expect(resolveTariff(service).id).toBe('lesson');
-      expect(resolveTariff(service, null).id).toBe('lesson');
+      expect(resolveTariff(service, 'gold')?.id).toBe('lesson');
+      expect(resolveTariff(service)?.id).toBe('lesson');
+      expect(resolveTariff(service, null)?.id).toBe('lesson');
+    });
+
+    it('is null for a service whose time is not charged, unless the plan has a tariff', () => {
+      const shop = serviceTariffsSchema.parse({ plans: { vip: { id: 'vip', currency: 'EUR', pricePerMinute: 1 } } });
+      expect(shop.tariff).toBeNull();
+      expect(resolveTariff(shop, 'basic')).toBeNull();
+      expect(resolveTariff(shop, 'vip')?.id).toBe('vip');
     });
 
     it('does not take inherited object properties for plans', () => {
-      expect(resolveTariff(service, 'toString').id).toBe('lesson');
-      expect(resolveTariff(service, '__proto__').id).toBe('lesson');
+      expect(resolveTariff(service, 'toString')?.id).toBe('lesson');
+      expect(resolveTariff(service, '__proto__')?.id).toBe('lesson');
     });
   });
 });
