@@ -234,12 +234,12 @@ describe('browser WebSocket transport (RFC 7118)', () => {
 
   describe('keep-alive', () => {
     it('sends CRLF CRLF when idle; the relay answers and the connection stays up', async () => {
-      const server = await relay({ idleTimeoutMs: 150 });
-      const { transport, events } = browser(server.url, { keepAliveIntervalMs: 40, keepAliveTimeoutMs: 100 });
+      const server = await relay({ idleTimeoutMs: 300 });
+      const { transport, events } = browser(server.url, { keepAliveIntervalMs: 50, keepAliveTimeoutMs: 500 });
       await transport.connect();
       await events.next(); // connected
-      // Without keep-alives the relay's idle timeout would close the connection at 150 ms.
-      await sleep(400);
+      // Without keep-alives the relay's idle timeout would close the connection at 300 ms.
+      await sleep(800);
       expect(transport.state).toBe('connected');
       expect(events.items).toHaveLength(1);
       expect(server.recorder.messages.items).toHaveLength(0);
