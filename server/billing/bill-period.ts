@@ -118,7 +118,14 @@ function periodOfLabel(label: string): BillPeriod | undefined {
   return billPeriod(instant, kind);
 }
 
-/** The period right after `p`, of the same kind. */
+/**
+ * The period right after `p`, of the same kind.
+ *
+ * @example
+ * ```ts
+ * nextBillPeriod(parseBillPeriod('2026-12')).label; // '2027-01'
+ * ```
+ */
 export function nextBillPeriod(p: BillPeriod): BillPeriod {
   return billPeriod(p.end, p.kind);
 }

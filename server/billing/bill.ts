@@ -149,6 +149,12 @@ export function buildBill(
  * debited (less credited) by the entries posted in the bill's period, in
  * every currency. A currency missing on one side counts as zero there (a
  * session rated at 0 is a bill line but posts no entry).
+ *
+ * @example
+ * ```ts
+ * // The crash test's check: every bill equals the sum of its ledger entries.
+ * expect(billMatchesLedger(buildBill('alice', period, sessions, charges), entries)).toBe(true);
+ * ```
  */
 export function billMatchesLedger(bill: Bill, entries: Iterable<LedgerEntry>): boolean {
   const account = userAccountId(bill.userId);
@@ -226,6 +232,14 @@ export function billToCsv(bill: Bill): string {
  * The bill as a JSON document: the {@link Bill} with instants as ISO 8601
  * UTC strings and every amount as `{ amount, currency }` in integer minor
  * units (the wire form of money), plus `decimal` for people.
+ *
+ * @example
+ * ```ts
+ * reply.type('application/json').send(billToJson(bill, 2));
+ * // { "userId": "alice", "period": { "kind": "monthly", "label": "2026-01", "start": "2026-01-01T00:00:00.000Z", … },
+ * //   "lines": [{ "kind": "session", "at": "2026-01-05T10:01:01.000Z", …, "amount": { "amount": 240, "currency": "EUR", "decimal": "2.40" } }],
+ * //   "totals": [{ "amount": 240, "currency": "EUR", "decimal": "2.40" }] }
+ * ```
  */
 export function billToJson(bill: Bill, space?: number): string {
   const money = (m: Money) => ({ amount: m.amount, currency: m.currency, decimal: moneyToDecimalString(m) });

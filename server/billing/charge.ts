@@ -357,6 +357,11 @@ export function parseChargeBody(body: string | Uint8Array, limits?: ChargeLimits
  *
  * @throws BillingError `BILLING_ERR_OVERFLOW`, `BILLING_ERR_CURRENCY_MISMATCH`
  *   (only for a charge that did not pass validation).
+ * @example
+ * ```ts
+ * chargeTotal({ id: 'o1', items: [{ sku: 'A', description: 'Apple', unitPrice: 50, quantity: 3, currency: 'EUR' }] });
+ * // { amount: 150, currency: 'EUR' }
+ * ```
  */
 export function chargeTotal(charge: Charge): Money {
   const currency = charge.items[0].currency;

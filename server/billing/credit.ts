@@ -94,6 +94,12 @@ function decide(required: Money, available: Money): CreditDecision {
  * The least any established session at `tariff` costs: the setup fee plus the
  * minimum billable time (with its increment rounding) — exactly what
  * {@link rateSession} charges for a session of 0 ms.
+ *
+ * @example
+ * ```ts
+ * minimumSessionCost(parseTariff({ id: 't', currency: 'EUR', setupFee: 50, pricePerMinute: 120, minimumBillableSeconds: 60 }));
+ * // { amount: 170, currency: 'EUR' }
+ * ```
  */
 export function minimumSessionCost(tariff: Tariff): Money {
   return rateSession(tariff, [{ service: '', startMs: 0, endMs: 0 }]).total;

@@ -208,6 +208,12 @@ export function postSession(p: PostingParties & { readonly sessionId: string; re
  *
  * @param chargeRef the stored charge's unique id (the idempotency key is only
  *   unique per application server).
+ * @example
+ * ```ts
+ * postCharge({ chargeRef: 'c1', charge: order, userId: 'alice', operatorId: 'acme',
+ *              fee: { basisPoints: 250 }, at: acceptedAt });
+ * // 10.00 EUR: alice debit 1000 → acme credit 1000; acme debit 25 → relay:revenue credit 25
+ * ```
  */
 export function postCharge(p: PostingParties & { readonly chargeRef: string; readonly charge: Charge }): LedgerEntry[] {
   const reference: LedgerReference = { type: 'charge', id: p.chargeRef };
@@ -229,7 +235,14 @@ export function ledgerImbalance(entries: Iterable<LedgerEntry>): Money[] {
   return totals.toArray();
 }
 
-/** True when debits equal credits in every currency. */
+/**
+ * True when debits equal credits in every currency.
+ *
+ * @example
+ * ```ts
+ * isBalanced(postSession({ sessionId, rated, userId, operatorId, fee, at })); // always true
+ * ```
+ */
 export function isBalanced(entries: Iterable<LedgerEntry>): boolean {
   return ledgerImbalance(entries).every((m) => m.amount === 0);
 }
@@ -237,6 +250,12 @@ export function isBalanced(entries: Iterable<LedgerEntry>): boolean {
 /**
  * The balance of one account per currency, as debits minus credits: for a
  * user, what they spent; negative for an operator, what they are owed.
+ *
+ * @example
+ * ```ts
+ * accountBalance(entries, userAccountId('alice')); // [{ amount: 240, currency: 'EUR' }]
+ * accountBalance(entries, RELAY_REVENUE_ACCOUNT);  // [{ amount: -24, currency: 'EUR' }]
+ * ```
  */
 export function accountBalance(entries: Iterable<LedgerEntry>, account: LedgerAccountId): Money[] {
   const totals = new CurrencyTotals();

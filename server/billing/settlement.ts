@@ -123,6 +123,13 @@ export const SETTLEMENT_CSV_COLUMNS = [
  * or charge (`kind` `session` or `charge`) and one `total` record per
  * currency. Decimal columns are exact major units; `*_minor` columns integer
  * minor units.
+ *
+ * @example
+ * ```text
+ * period,operator,kind,instant,reference_id,currency,gross,fee,net,gross_minor,fee_minor,net_minor
+ * 2026-01,acme,session,2026-01-03T00:00:00.000Z,s1,EUR,2.40,0.29,2.11,240,29,211
+ * 2026-01,acme,total,,,EUR,2.40,0.29,2.11,240,29,211
+ * ```
  */
 export function settlementToCsv(s: Settlement): string {
   let out = csvRecord(SETTLEMENT_CSV_COLUMNS);
@@ -149,6 +156,11 @@ export function settlementToCsv(s: Settlement): string {
  * The settlement as a JSON document: instants as ISO 8601 UTC strings,
  * amounts as `{ amount, currency, decimal }` (integer minor units plus the
  * exact decimal for people).
+ *
+ * @example
+ * ```ts
+ * settlementToJson(buildSettlement('acme', parseBillPeriod('2026-01'), entries), 2);
+ * ```
  */
 export function settlementToJson(s: Settlement, space?: number): string {
   const money = (m: Money) => ({ amount: m.amount, currency: m.currency, decimal: moneyToDecimalString(m) });
