@@ -98,7 +98,8 @@ export interface RatedSession {
  * @param tariffs one tariff for every segment, or a lookup by service.
  * @throws BillingError `BILLING_ERR_SEGMENT` (no segments; times not integers;
  *   a segment ending before it starts or starting before the previous one
- *   ended), `BILLING_ERR_TARIFF` (a tariff with impossible numbers),
+ *   ended), `BILLING_ERR_TARIFF` (no tariff for a segment's service, or a
+ *   tariff with impossible numbers),
  *   `BILLING_ERR_CURRENCY_MISMATCH` (segments priced in different
  *   currencies), `BILLING_ERR_OVERFLOW`.
  *
@@ -133,6 +134,7 @@ export function rateSession(tariffs: Tariff | TariffLookup, segments: readonly S
     if (i > 0 && s.startMs < prevEnd) throw billingError('BILLING_ERR_SEGMENT', `segment ${i} starts before segment ${i - 1} ends`);
     prevEnd = s.endMs;
     const tariff = typeof tariffs === 'function' ? tariffs(s.service) : tariffs;
+    if (tariff == null) throw billingError('BILLING_ERR_TARIFF', `no tariff for service ${JSON.stringify(s.service)} (segment ${i})`);
     if (i === 0) assertRatable(tariff);
     else if (tariff !== segTariffs[i - 1]) assertRatable(tariff);
     if (i > 0 && tariff.currency !== segTariffs[0].currency) {

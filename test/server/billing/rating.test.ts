@@ -273,6 +273,11 @@ describe('rating a session', () => {
       expect(codeOf(() => rateSession(t, segments))).toBe('BILLING_ERR_SEGMENT');
     });
 
+    it('a service the lookup has no tariff for: BILLING_ERR_TARIFF', () => {
+      const none = (() => undefined) as unknown as (s: string) => Tariff;
+      expect(codeOf(() => rateSession(none, lasting(1000)))).toBe('BILLING_ERR_TARIFF');
+    });
+
     it('a hand-made tariff with a fractional price: BILLING_ERR_TARIFF', () => {
       expect(codeOf(() => rateSession({ ...t, pricePerMinute: 1.5 }, lasting(1000)))).toBe('BILLING_ERR_TARIFF');
     });
