@@ -218,7 +218,9 @@ function applyText(
 export function parseText(kind: ValueKind, text: string): unknown {
   switch (kind) {
     case 'number':
-      // Leave non-numbers as text so the schema reports them with its own message.
+      // `null` clears a limit that may be null; anything else not numeric is
+      // left as text so the schema reports it with its own message.
+      if (text.trim() === 'null') return null;
       return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
     case 'boolean':
       if (/^(true|1|yes|on)$/i.test(text)) return true;

@@ -17,7 +17,8 @@ interface ServeOptions extends StoreCommandOptions {
   set?: string[];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/** Collects a repeatable option; no default, so help shows none. */
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** Signals that ask for a clean shutdown. */
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -33,14 +34,14 @@ export function serveCommand(io: CliIo): Command {
     .option('-c, --config <file>', 'configuration file (default: $SIPRELAY_CONFIG; config/demo.yaml with --demo)')
     .option('--demo', 'run the demo: demo users, application servers and portal')
     .option('--database <url>', 'database URL (sqlite:<path> or postgres://…)')
-    .option('--domain <domain>', 'a SIP domain to serve (repeat for several; replaces the configured list)', collect, [])
+    .option('--domain <domain>', 'a SIP domain to serve (repeat for several; replaces the configured list)', collect)
     .option('--http-host <host>', 'address of the HTTP server')
     .option('--http-port <port>', 'port of the HTTP server')
     .addOption(
       new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     )
     .option('--admin-token <token>', 'bearer token of the admin API (prefer SIPRELAY_ADMIN__TOKEN)')
-    .option('--set <key=value>', 'set any configuration key, e.g. --set timers.t1Ms=100 (repeatable)', collect, [])
+    .option('--set <key=value>', 'set any configuration key, e.g. --set timers.t1Ms=100 (repeatable)', collect)
     .action(async (_local: ServeOptions, command: Command) => {
       const o = command.optsWithGlobals<ServeOptions>();
       const ctx = new CliContext(

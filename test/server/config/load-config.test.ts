@@ -138,6 +138,7 @@ describe('loadConfig', () => {
           SIPRELAY_LISTENERS: '[{"transport":"udp","port":5070}]',
           SIPRELAY_DATABASE__URL: 'postgres://relay@db/relay',
           SIPRELAY_TIMERS__TIMER_C_SECONDS: '200',
+          SIPRELAY_LIMITS__MAX_SESSIONS_PER_USER: '5',
           SIPRELAY_EMPTY_IS_IGNORED_EVEN_IF_UNKNOWN: '',
           PATH: '/usr/bin',
         },
@@ -148,6 +149,8 @@ describe('loadConfig', () => {
       expect(config.listeners).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5070 }]);
       expect(config.database.url).toBe('postgres://relay@db/relay');
       expect(config.timers.timerCSeconds).toBe(200);
+      expect(config.limits.maxSessionsPerUser).toBe(5);
+      expect(loadConfig({ flags: { set: ['limits.maxSessionsPerUser=null'] } }).limits.maxSessionsPerUser).toBeNull();
     });
 
     it('named flags set their keys', () => {
