@@ -31,7 +31,10 @@ export interface ConfigFlags {
 export interface LoadConfigOptions {
   /** YAML file; default `$SIPRELAY_CONFIG`, else `config/demo.yaml` in demo mode, else none (defaults only). */
   file?: string;
-  /** Environment; only `SIPRELAY_*` variables are read. Default none. */
+  /**
+   * Environment; only `SIPRELAY_*` variables are read. One that looks like a
+   * misspelt configuration variable is an error; others are ignored. Default none.
+   */
   env?: Readonly<Record<string, string | undefined>>;
   flags?: ConfigFlags;
   /** Check that certificate and key files are readable. Default true. */
@@ -55,6 +58,9 @@ export const CONFIG_FILE_ENV = 'SIPRELAY_CONFIG';
 export const CONFIG_ENV_VARIABLES: ReadonlyMap<string, { path: readonly string[]; kind: ValueKind }> = new Map(
   configLeaves(relayConfigSchema).map((leaf) => [envName(leaf.path), leaf]),
 );
+
+/** Top-level keys as they start environment variable names: `HTTP`, `STATIC_TARGETS`… */
+const CONFIG_SECTIONS: ReadonlySet<string> = new Set([...CONFIG_ENV_VARIABLES.values()].map((l) => envName(l.path.slice(0, 1)).slice('SIPRELAY_'.length)));
 
 /** The demo configuration shipped with siprelay. */
 export function demoConfigFile(): string {
@@ -101,8 +107,13 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
     const leaf = CONFIG_ENV_VARIABLES.get(name);
     const source = `from environment variable ${name}`;
     if (!leaf) {
+      // A misspelt configuration variable is an error; other SIPRELAY_*
+      // variables (test and tool settings) are none of our business.
       const hint = suggest(name, [...CONFIG_ENV_VARIABLES.keys(), CONFIG_FILE_ENV]);
-      issues.push({ path: name, message: `is not a configuration variable${hint}`, source: 'environment' });
+      const section = name.slice('SIPRELAY_'.length).split('__')[0];
+      if (hint !== '' || (name.includes('__') && CONFIG_SECTIONS.has(section))) {
+        issues.push({ path: name, message: `is not a configuration variable${hint}`, source: 'environment' });
+      }
       continue;
     }
     applyText(raw, leaf.path, leaf.kind, text, source, name, origins, issues);

@@ -129,7 +129,7 @@ describe('loadConfig', () => {
       expect(loadConfig({ env: { SIPRELAY_CONFIG: file } }).http.port).toBe(9000);
     });
 
-    it('reads every kind of environment value: numbers, booleans, lists, JSON', () => {
+    it('reads every kind of environment value (numbers, booleans, lists, JSON) and ignores SIPRELAY_* variables of other tools', () => {
       const config = loadConfig({
         env: {
           SIPRELAY_AUTH__THROTTLE__PER_ADDRESS__BLOCK_AFTER: '50',
@@ -140,6 +140,7 @@ describe('loadConfig', () => {
           SIPRELAY_TIMERS__TIMER_C_SECONDS: '200',
           SIPRELAY_LIMITS__MAX_SESSIONS_PER_USER: '5',
           SIPRELAY_EMPTY_IS_IGNORED_EVEN_IF_UNKNOWN: '',
+          SIPRELAY_TEST_POSTGRES_URL: 'postgres://elsewhere/test',
           PATH: '/usr/bin',
         },
       });
@@ -331,6 +332,12 @@ describe('loadConfig', () => {
     it('unknown environment variables and --set keys are refused too', () => {
       expect(configError({ env: { SIPRELAY_HTTP__PROT: '80' } }).message).toBe(
         'config error: SIPRELAY_HTTP__PROT: is not a configuration variable (did you mean "SIPRELAY_HTTP__PORT"?) (environment)',
+      );
+      expect(configError({ env: { SIPRELAY_HTTP_PORT: '80' } }).message).toBe(
+        'config error: SIPRELAY_HTTP_PORT: is not a configuration variable (did you mean "SIPRELAY_HTTP__PORT"?) (environment)',
+      );
+      expect(configError({ env: { SIPRELAY_AUTH__THROTTLE__COLOUR: 'red' } }).message).toBe(
+        'config error: SIPRELAY_AUTH__THROTTLE__COLOUR: is not a configuration variable (environment)',
       );
       expect(configError({ flags: { set: ['timers.t9Ms=1'] } }).message).toBe(
         'config error: timers.t9Ms: is not a configuration key (from flag --set timers.t9Ms=1)',
