@@ -84,28 +84,21 @@ export class ApiKeyRepository {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const apiKey = (await this.list({ includeRevoked: true })).find((k) => k.id === Number(row.id));
-    return { key, apiKey: apiKey! };
+    return { key, apiKey: (await this.get(Number(row.id)))! };
   }
 
   /** Keys, newest first; revoked ones only when asked. */
   async list(filter: { includeRevoked?: boolean; appServer?: string } = {}): Promise<ApiKey[]> {
-    let q = this.db
-      .selectFrom('api_keys as k')
-      .leftJoin('app_servers as a', 'a.id', 'k.app_server_id')
-      .select(['k.id', 'k.prefix', 'k.owner_kind', 'a.name as app_server', 'k.label', 'k.created_at', 'k.revoked_at'])
-      .orderBy('k.id', 'desc');
+    let q = this.selectKeys().orderBy('k.id', 'desc');
     if (!filter.includeRevoked) q = q.where('k.revoked_at', 'is', null);
     if (filter.appServer !== undefined) q = q.where('a.name', '=', filter.appServer);
-    return (await q.execute()).map((r) => ({
-      id: Number(r.id),
-      prefix: r.prefix,
-      ownerKind: r.owner_kind as ApiKey['ownerKind'],
-      appServer: r.app_server,
-      label: r.label,
-      createdAt: Number(r.created_at),
-      revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-    }));
+    return (await q.execute()).map(toApiKey);
+  }
+
+  /** One key by id, revoked or not. */
+  async get(id: number): Promise<ApiKey | undefined> {
+    const row = await this.selectKeys().where('k.id', '=', id).executeTakeFirst();
+    return row && toApiKey(row);
   }
 
   /**
@@ -128,7 +121,7 @@ export class ApiKeyRepository {
     if (rows[0].revoked_at === null) {
       await this.db.updateTable('api_keys').set({ revoked_at: this.clock.wallNow() }).where('id', '=', id).execute();
     }
-    return (await this.list({ includeRevoked: true })).find((k) => k.id === id)!;
+    return (await this.get(id))!;
   }
 
   /**
@@ -157,6 +150,33 @@ export class ApiKeyRepository {
       operator: row.operator,
     };
   }
+
+  private selectKeys() {
+    return this.db
+      .selectFrom('api_keys as k')
+      .leftJoin('app_servers as a', 'a.id', 'k.app_server_id')
+      .select(['k.id', 'k.prefix', 'k.owner_kind', 'a.name as app_server', 'k.label', 'k.created_at', 'k.revoked_at']);
+  }
+}
+
+function toApiKey(r: {
+  id: number;
+  prefix: string;
+  owner_kind: string;
+  app_server: string | null;
+  label: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}): ApiKey {
+  return {
+    id: Number(r.id),
+    prefix: r.prefix,
+    ownerKind: r.owner_kind as ApiKey['ownerKind'],
+    appServer: r.app_server,
+    label: r.label,
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
 }
 
 function hashKey(key: string): string {
