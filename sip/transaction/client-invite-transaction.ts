@@ -60,13 +60,14 @@ export class ClientInviteTransaction extends Transaction {
   readonly isServer = false as const;
   /** Who hears about responses and failures. May be replaced (e.g. when a dialog takes over). */
   user: ClientTransactionUser;
-  /** The last response passed to the TU. */
-  lastResponse: SipResponse | undefined;
+  /** Status of the last response passed to the TU, 0 before any (the response itself is not kept). */
+  lastStatus = 0;
   /** The CANCEL's transaction once the CANCEL was sent. */
   cancelTransaction: ClientNonInviteTransaction | undefined;
 
   private _state: ClientInviteTransactionState = 'Calling';
-  private readonly requestBytes: Uint8Array;
+  /** The INVITE as sent, kept while it may be retransmitted (Calling over UDP). */
+  private requestBytes: Uint8Array | undefined;
   private ackBytes: Uint8Array | undefined;
   private retransmissions = 0;
   private timerA: TimerHandle | undefined;
@@ -81,7 +82,6 @@ export class ClientInviteTransaction extends Transaction {
     super(id, request, flow, context);
     if (request.method !== 'INVITE') throw new TypeError(`ClientInviteTransaction needs an INVITE, got ${request.method}`);
     this.user = user;
-    this.requestBytes = serializeMessage(request);
   }
 
   get state(): ClientInviteTransactionState {
@@ -100,9 +100,13 @@ export class ClientInviteTransaction extends Transaction {
    * that no callback runs before `sendInvite()` has returned.
    */
   start(): void {
-    if (!this.reliable) this.timerA = this.startTimer('A', this.context.timers.timerA(0));
+    const bytes = serializeMessage(this.request);
+    if (!this.reliable) {
+      this.requestBytes = Transaction.retained(bytes);
+      this.timerA = this.startTimer('A', this.context.timers.timerA(0));
+    }
     this.timerB = this.startTimer('B', this.context.timers.timerB);
-    const error = Transaction.send(this.flow, this.requestBytes);
+    const error = Transaction.send(this.flow, bytes);
     if (error) {
       this.endError = error;
       this.timerA = this.stopTimer(this.timerA);
@@ -121,7 +125,7 @@ export class ClientInviteTransaction extends Transaction {
     switch (this._state) {
       case 'Calling':
       case 'Proceeding':
-        this.lastResponse = response;
+        this.lastStatus = status;
         if (status < 200) {
           // §17.1.1.2: a provisional response moves Calling to Proceeding and stops retransmissions.
           if (this._state === 'Calling') this.stateTransition('Proceeding');
@@ -133,7 +137,7 @@ export class ClientInviteTransaction extends Transaction {
         } else {
           // §17.1.1.2: 300-699 is acknowledged by the transaction, then passed up.
           const ack = createNon2xxAck(this.request, response);
-          this.ackBytes = serializeMessage(ack);
+          this.ackBytes = Transaction.retained(serializeMessage(ack));
           const error = Transaction.send(this.flow, this.ackBytes);
           this.stateTransition('Completed');
           this.user.onResponse(response, this);
@@ -145,7 +149,7 @@ export class ClientInviteTransaction extends Transaction {
       case 'Accepted':
         // RFC 6026 §7.2: every further 2xx (retransmission or another fork) goes to the TU.
         if (status >= 200 && status < 300) {
-          this.lastResponse = response;
+          this.lastStatus = status;
           this.user.onResponse(response, this);
         }
         return true;
@@ -212,6 +216,7 @@ export class ClientInviteTransaction extends Transaction {
     if (from === 'Calling') {
       this.timerA = this.stopTimer(this.timerA);
       this.timerB = this.stopTimer(this.timerB);
+      this.requestBytes = undefined;
     }
     this._state = newState;
     switch (newState) {
@@ -248,7 +253,7 @@ export class ClientInviteTransaction extends Transaction {
     switch (name) {
       case 'A': {
         // §17.1.1.2: retransmit and double the interval; timer B bounds the whole.
-        if (this._state !== 'Calling') return;
+        if (this._state !== 'Calling' || this.requestBytes === undefined) return;
         const error = Transaction.send(this.flow, this.requestBytes);
         if (error) return this.fail(error);
         this.timerA = this.startTimer('A', this.context.timers.timerA(++this.retransmissions));

@@ -35,11 +35,12 @@ export class ClientNonInviteTransaction extends Transaction {
   readonly isServer = false as const;
   /** Who hears about responses and failures. */
   user: ClientTransactionUser;
-  /** The last response passed to the TU. */
-  lastResponse: SipResponse | undefined;
+  /** Status of the last response passed to the TU, 0 before any (the response itself is not kept). */
+  lastStatus = 0;
 
   private _state: ClientNonInviteTransactionState = 'Trying';
-  private readonly requestBytes: Uint8Array;
+  /** The request as sent, kept while it may be retransmitted (Trying and Proceeding over UDP). */
+  private requestBytes: Uint8Array | undefined;
   private retransmissions = 0;
   private timerE: TimerHandle | undefined;
   private timerF: TimerHandle | undefined;
@@ -53,7 +54,6 @@ export class ClientNonInviteTransaction extends Transaction {
       throw new TypeError(`ClientNonInviteTransaction cannot carry ${request.method}`);
     }
     this.user = user;
-    this.requestBytes = serializeMessage(request);
   }
 
   get state(): ClientNonInviteTransactionState {
@@ -66,9 +66,13 @@ export class ClientNonInviteTransaction extends Transaction {
    * callback runs before `sendRequest()` has returned.
    */
   start(): void {
-    if (!this.reliable) this.timerE = this.startTimer('E', this.context.timers.timerE(0));
+    const bytes = serializeMessage(this.request);
+    if (!this.reliable) {
+      this.requestBytes = Transaction.retained(bytes);
+      this.timerE = this.startTimer('E', this.context.timers.timerE(0));
+    }
     this.timerF = this.startTimer('F', this.context.timers.timerF);
-    const error = Transaction.send(this.flow, this.requestBytes);
+    const error = Transaction.send(this.flow, bytes);
     if (error) {
       this.endError = error;
       this.timerE = this.stopTimer(this.timerE);
@@ -83,7 +87,7 @@ export class ClientNonInviteTransaction extends Transaction {
     switch (this._state) {
       case 'Trying':
       case 'Proceeding':
-        this.lastResponse = response;
+        this.lastStatus = status;
         if (status < 200) {
           if (this._state === 'Trying') this.stateTransition('Proceeding');
           this.user.onResponse(response, this);
@@ -129,6 +133,7 @@ export class ClientNonInviteTransaction extends Transaction {
       case 'Completed':
         this.timerE = this.stopTimer(this.timerE);
         this.timerF = this.stopTimer(this.timerF);
+        this.requestBytes = undefined;
         if (!this.reliable) this.timerK = this.startTimer('K', this.context.timers.timerK(false));
         break;
       case 'Terminated':
@@ -147,7 +152,7 @@ export class ClientNonInviteTransaction extends Transaction {
     switch (name) {
       case 'E': {
         this.timerE = undefined;
-        if (this._state !== 'Trying' && this._state !== 'Proceeding') return;
+        if ((this._state !== 'Trying' && this._state !== 'Proceeding') || this.requestBytes === undefined) return;
         const error = Transaction.send(this.flow, this.requestBytes);
         if (error) return this.fail(error);
         // §17.1.2.2: doubling up to T2 while Trying; T2 once Proceeding.

@@ -1,6 +1,7 @@
 import { createResponse } from '../message/create-response.js';
 import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
+import { isRfc2543Key } from './transaction-key.js';
 import { serializeMessage } from '../message/serializer.js';
 import { type Flow, TransportError } from '../transport/transport.js';
 import type { TimerHandle } from '../util/clock.js';
@@ -38,8 +39,14 @@ export class ServerInviteTransaction extends Transaction {
   readonly isServer = true as const;
   /** Who hears about failures; requests and ACKs reach the TU through the layer's handler. */
   user: ServerTransactionUser | undefined;
-  /** The last response sent. */
-  lastResponse: SipResponse | undefined;
+  /**
+   * Status of the last response sent, 0 before any. The response itself is
+   * not kept: an accepted transaction lives 32 s and holds only what it
+   * still needs.
+   */
+  lastStatus = 0;
+  /** To tag of the last response, kept only for RFC 2543 ACK matching (§17.2.3). */
+  lastToTag: string | undefined;
 
   private _state: ServerInviteTransactionState = 'Proceeding';
   private lastBytes: Uint8Array | undefined;
@@ -69,7 +76,7 @@ export class ServerInviteTransaction extends Transaction {
    */
   armAutoTrying(): void {
     const delay = this.context.timers.autoTrying;
-    if (delay === false || this._state !== 'Proceeding' || this.lastResponse !== undefined) return;
+    if (delay === false || this._state !== 'Proceeding' || this.lastStatus !== 0) return;
     if (delay === 0) this.sendTrying();
     else this.timerTrying = this.startTimer('Trying', delay);
   }
@@ -106,7 +113,7 @@ export class ServerInviteTransaction extends Transaction {
       }
       case 'Completed':
       case 'Confirmed':
-        throw new TypeError(`INVITE server transaction ${this.id} has sent a final ${this.lastResponse?.status} response; cannot send ${status}`);
+        throw new TypeError(`INVITE server transaction ${this.id} has sent a final ${this.lastStatus} response; cannot send ${status}`);
       case 'Terminated':
         return false;
     }
@@ -166,6 +173,7 @@ export class ServerInviteTransaction extends Transaction {
         this.timerH = this.startTimer('H', t.timerH);
         break;
       case 'Confirmed':
+        this.lastBytes = undefined;
         // Timer I is zero over reliable flows; receiveAck ends the transaction then.
         if (!this.reliable) this.timerI = this.startTimer('I', t.timerI(false));
         break;
@@ -187,7 +195,7 @@ export class ServerInviteTransaction extends Transaction {
     switch (name) {
       case 'Trying':
         this.timerTrying = undefined;
-        if (this._state === 'Proceeding' && this.lastResponse === undefined) this.sendTrying();
+        if (this._state === 'Proceeding' && this.lastStatus === 0) this.sendTrying();
         return;
       case 'G': {
         // §17.2.1: resend the final response, interval doubling up to T2.
@@ -221,15 +229,22 @@ export class ServerInviteTransaction extends Transaction {
   }
 
   private sendResponse(response: SipResponse): TransportError | undefined {
-    this.lastResponse = response;
-    this.lastBytes = serializeMessage(response);
-    return this.resend();
+    this.lastStatus = response.status;
+    if (isRfc2543Key(this.id)) this.lastToTag = response.to.tag;
+    const bytes = serializeMessage(response);
+    // Kept for resending on INVITE retransmissions and timer G; a 2xx is
+    // never resent by the transaction (RFC 6026 §7.1), so it is not kept.
+    this.lastBytes = response.status >= 200 && response.status < 300 ? undefined : Transaction.retained(bytes);
+    return this.sendOut(bytes);
   }
 
-  /** Sends the last response by §18.2.2, finding the flow again when a reliable one closed. */
+  /** Sends the last kept response again. */
   private resend(): TransportError | undefined {
-    const bytes = this.lastBytes;
-    if (!bytes) return undefined;
+    return this.lastBytes === undefined ? undefined : this.sendOut(this.lastBytes);
+  }
+
+  /** Sends by §18.2.2, finding the flow again when a reliable one closed. */
+  private sendOut(bytes: Uint8Array): TransportError | undefined {
     let out = this.out;
     if (out === undefined || !out.isOpen) {
       try {

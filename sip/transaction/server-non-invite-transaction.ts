@@ -31,8 +31,8 @@ export class ServerNonInviteTransaction extends Transaction {
   readonly isServer = true as const;
   /** Who hears about failures. */
   user: ServerTransactionUser | undefined;
-  /** The last response sent. */
-  lastResponse: SipResponse | undefined;
+  /** Status of the last response sent, 0 before any. */
+  lastStatus = 0;
 
   private _state: ServerNonInviteTransactionState = 'Trying';
   private lastBytes: Uint8Array | undefined;
@@ -65,8 +65,8 @@ export class ServerNonInviteTransaction extends Transaction {
     switch (this._state) {
       case 'Trying':
       case 'Proceeding': {
-        this.lastResponse = response;
-        this.lastBytes = serializeMessage(response);
+        this.lastStatus = status;
+        this.lastBytes = Transaction.retained(serializeMessage(response));
         const error = this.resend();
         if (status >= 200) this.stateTransition('Completed');
         else if (this._state === 'Trying') this.stateTransition('Proceeding');
@@ -79,7 +79,7 @@ export class ServerNonInviteTransaction extends Transaction {
         return true;
       }
       case 'Completed':
-        throw new TypeError(`non-INVITE server transaction ${this.id} has sent a final ${this.lastResponse?.status} response; cannot send ${status}`);
+        throw new TypeError(`non-INVITE server transaction ${this.id} has sent a final ${this.lastStatus} response; cannot send ${status}`);
       case 'Terminated':
         return false;
     }

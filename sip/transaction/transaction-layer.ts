@@ -1,3 +1,4 @@
+import { isToken } from '../grammar/char-classes.js';
 import { BRANCH_MAGIC_COOKIE } from '../grammar/via.js';
 import { createResponse } from '../message/create-response.js';
 import { SipRequest } from '../message/sip-request.js';
@@ -329,8 +330,7 @@ export class TransactionLayer {
    * for a non-2xx at a proxy.
    */
   private ackMatchesResponse(ack: SipRequest, tx: ServerInviteTransaction): boolean {
-    const sent = tx.lastResponse;
-    return sent !== undefined && (ack.to.tag ?? '') === (sent.to.tag ?? '');
+    return tx.lastStatus !== 0 && (ack.to.tag ?? '') === (tx.lastToTag ?? '');
   }
 
   private receiveParseError(inbound: InboundError): void {
@@ -385,9 +385,12 @@ export class TransactionLayer {
       if (b === undefined) throw new TypeError('keepTopVia needs a top Via whose branch starts with z9hG4bK');
       branch = b;
     } else {
-      branch = options?.branch ?? newBranch();
-      if (typeof branch !== 'string' || branch.length <= BRANCH_MAGIC_COOKIE.length || !branch.startsWith(BRANCH_MAGIC_COOKIE) || /[\s;,]/.test(branch)) {
-        throw new TypeError(`branch ${JSON.stringify(branch)} must be a token starting with ${BRANCH_MAGIC_COOKIE}`);
+      if (options?.branch === undefined) branch = newBranch();
+      else {
+        branch = options.branch;
+        if (typeof branch !== 'string' || branch.length <= BRANCH_MAGIC_COOKIE.length || !branch.startsWith(BRANCH_MAGIC_COOKIE) || !isToken(branch)) {
+          throw new TypeError(`branch ${JSON.stringify(branch)} must be a token starting with ${BRANCH_MAGIC_COOKIE}`);
+        }
       }
       this.prependVia(request, flow, branch);
     }

@@ -62,6 +62,15 @@ export abstract class Transaction {
   /** A timer of this transaction fired. */
   protected abstract onTimer(name: TransactionTimerName): void;
 
+  /**
+   * The bytes to keep for retransmissions. The serializer writes into a
+   * buffer sized for the worst case of UTF-8; a transaction may hold its
+   * bytes for 32 s, so an oversized buffer is copied to its exact size.
+   */
+  protected static retained(bytes: Uint8Array): Uint8Array {
+    return bytes.buffer.byteLength > bytes.byteLength + 256 ? bytes.slice() : bytes;
+  }
+
   /** Sends bytes on `flow`; returns the error to report when the flow refused them. */
   protected static send(flow: Flow, bytes: Uint8Array): TransportError | undefined {
     return flow.send(bytes) ? undefined : new TransportError('SIP_ERR_TRANSPORT_CLOSED', `flow ${flow.id} to ${flow.remote.host}:${flow.remote.port} is closed`);
