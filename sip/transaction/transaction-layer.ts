@@ -32,7 +32,9 @@ import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from
 export interface TransactionLayerHandler {
   /**
    * A new request (not ACK) with its new server transaction (§17.2.3: it
-   * matched none). Answer with `transaction.respond()`. CANCEL arrives here
+   * matched none). Answer with `transaction.respond()`; every request needs
+   * a final response from the TU, since a transaction that has none has no
+   * timer to end it. If this method throws, the layer answers 500. CANCEL arrives here
    * too, in its own non-INVITE transaction; `layer.findInviteForCancel()`
    * finds the INVITE it refers to (§9.2).
    */
@@ -313,7 +315,15 @@ export class TransactionLayer {
     const created: ServerTransaction =
       request.method === 'INVITE' ? new ServerInviteTransaction(key, request, flow, this.context) : new ServerNonInviteTransaction(key, request, flow, this.context);
     this.server.set(key, created);
-    this.handler.onRequest(request, created, flow);
+    try {
+      this.handler.onRequest(request, created, flow);
+    } catch (e) {
+      this.reportError(e);
+      // A TU that failed would leave the transaction unanswered, and a
+      // transaction in 'Trying' or 'Proceeding' has no timer to end it.
+      if (created.lastStatus < 200 && created.state !== 'Terminated') created.respond(createResponse(request, 500));
+      return;
+    }
     if (created.isInvite) created.armAutoTrying();
   }
 

@@ -478,8 +478,21 @@ describe('transaction layer', () => {
           onAck() {},
         },
       });
-      expect(() => transport.deliver(requestText(), transport.peer('UDP'))).not.toThrow();
+      const flow = transport.peer('UDP');
+      expect(() => transport.deliver(requestText(), flow)).not.toThrow();
       expect(seen).toEqual([boom]);
+    });
+
+    it('answer the request with 500 when onRequest threw before a final response', () => {
+      const { transport, handler, flow, layer } = setup({ onError: () => {} });
+      handler.respond = (req, t) => {
+        t.respond(createResponse(req, 180, { toTag: 'x' }));
+        throw new Error('TU bug');
+      };
+      transport.deliver(requestText({ method: 'OPTIONS' }), flow);
+      expect(flow.takeLines()).toEqual(['SIP/2.0 180 Ringing', 'SIP/2.0 500 Server Internal Error']);
+      expect(tx(handler, 0).state).toBe('Completed');
+      expect(layer.serverTransactionCount).toBe(1);
     });
 
     it('go to onError when a timer ran the TU callback', () => {
