@@ -1,12 +1,12 @@
 import { createResponse } from '../message/create-response.js';
 import type { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
-import { isRfc2543Key } from './transaction-key.js';
 import { serializeMessage } from '../message/serializer.js';
 import { type Flow, TransportError } from '../transport/transport.js';
 import type { TimerHandle } from '../util/clock.js';
 import { Transaction, type TransactionTimerName } from './transaction.js';
 import type { TransactionContext } from './transaction-context.js';
+import { isRfc2543Key } from './transaction-key.js';
 import type { ServerTransactionUser } from './transaction-user.js';
 
 /** States of the INVITE server transaction (RFC 3261 §17.2.1, Figure 7 as corrected by RFC 6026 §7.1). */
@@ -50,7 +50,6 @@ export class ServerInviteTransaction extends Transaction {
 
   private _state: ServerInviteTransactionState = 'Proceeding';
   private lastBytes: Uint8Array | undefined;
-  private out: Flow | undefined;
   private retransmissions = 0;
   private timerTrying: TimerHandle | undefined;
   private timerG: TimerHandle | undefined;
@@ -235,25 +234,12 @@ export class ServerInviteTransaction extends Transaction {
     // Kept for resending on INVITE retransmissions and timer G; a 2xx is
     // never resent by the transaction (RFC 6026 §7.1), so it is not kept.
     this.lastBytes = response.status >= 200 && response.status < 300 ? undefined : Transaction.retained(bytes);
-    return this.sendOut(bytes);
+    return this.sendResponseBytes(bytes);
   }
 
   /** Sends the last kept response again. */
   private resend(): TransportError | undefined {
-    return this.lastBytes === undefined ? undefined : this.sendOut(this.lastBytes);
-  }
-
-  /** Sends by §18.2.2, finding the flow again when a reliable one closed. */
-  private sendOut(bytes: Uint8Array): TransportError | undefined {
-    let out = this.out;
-    if (out === undefined || !out.isOpen) {
-      try {
-        out = this.out = this.context.responseFlow(this.request, this.flow);
-      } catch (e) {
-        return e instanceof TransportError ? e : new TransportError('SIP_ERR_TRANSPORT_UNAVAILABLE', String(e));
-      }
-    }
-    return Transaction.send(out, bytes);
+    return this.lastBytes === undefined ? undefined : this.sendResponseBytes(this.lastBytes);
   }
 
   /**

@@ -36,7 +36,6 @@ export class ServerNonInviteTransaction extends Transaction {
 
   private _state: ServerNonInviteTransactionState = 'Trying';
   private lastBytes: Uint8Array | undefined;
-  private out: Flow | undefined;
   private timerJ: TimerHandle | undefined;
   private endError: TransportError | undefined;
 
@@ -128,19 +127,9 @@ export class ServerNonInviteTransaction extends Transaction {
     }
   }
 
-  /** Sends the last response by §18.2.2, finding the flow again when a reliable one closed. */
+  /** Sends the last response again, by §18.2.2. */
   private resend(): TransportError | undefined {
-    const bytes = this.lastBytes;
-    if (!bytes) return undefined;
-    let out = this.out;
-    if (out === undefined || !out.isOpen) {
-      try {
-        out = this.out = this.context.responseFlow(this.request, this.flow);
-      } catch (e) {
-        return e instanceof TransportError ? e : new TransportError('SIP_ERR_TRANSPORT_UNAVAILABLE', String(e));
-      }
-    }
-    return Transaction.send(out, bytes);
+    return this.lastBytes === undefined ? undefined : this.sendResponseBytes(this.lastBytes);
   }
 
   /** §17.2.2: a transport error in 'Proceeding' or 'Completed' informs the TU and ends the transaction. */

@@ -71,6 +71,22 @@ export abstract class Transaction {
     return bytes.buffer.byteLength > bytes.byteLength + 256 ? bytes.slice() : bytes;
   }
 
+  /** Where a server transaction's responses go; found on first use, again when a reliable one closed. */
+  private responseOut: Flow | undefined;
+
+  /** Sends response bytes by §18.2.2 (server transactions); returns the error to report, if any. */
+  protected sendResponseBytes(bytes: Uint8Array): TransportError | undefined {
+    let out = this.responseOut;
+    if (out === undefined || !out.isOpen) {
+      try {
+        out = this.responseOut = this.context.responseFlow(this.request, this.flow);
+      } catch (e) {
+        return e instanceof TransportError ? e : new TransportError('SIP_ERR_TRANSPORT_UNAVAILABLE', String(e));
+      }
+    }
+    return Transaction.send(out, bytes);
+  }
+
   /** Sends bytes on `flow`; returns the error to report when the flow refused them. */
   protected static send(flow: Flow, bytes: Uint8Array): TransportError | undefined {
     return flow.send(bytes) ? undefined : new TransportError('SIP_ERR_TRANSPORT_CLOSED', `flow ${flow.id} to ${flow.remote.host}:${flow.remote.port} is closed`);
