@@ -250,7 +250,9 @@ export class TransactionLayer {
     const local = this.transport.localAddress(flow.protocol) ?? flow.local;
     let host = local.host;
     if (host.indexOf(':') >= 0 && host.charCodeAt(0) !== 91) host = '[' + host + ']';
-    request.prependHeader('Via', 'SIP/2.0/' + flow.protocol + ' ' + host + ':' + local.port + ';branch=' + branch + (this.rport ? ';rport' : ''));
+    // Port 0: nothing to advertise (a browser's `.invalid` host, RFC 7118 §5.2); the sent-by has no port then.
+    const sentBy = local.port > 0 ? host + ':' + local.port : host;
+    request.prependHeader('Via', 'SIP/2.0/' + flow.protocol + ' ' + sentBy + ';branch=' + branch + (this.rport ? ';rport' : ''));
     return branch;
   }
 

@@ -336,6 +336,16 @@ describe('transaction layer', () => {
       expect(req.topVia.toString()).toBe('SIP/2.0/UDP [2001:db8::10]:5060;branch=z9hG4bKv6');
     });
 
+    it('writes the sent-by without a port when the transport has none to advertise (RFC 7118 §5.2)', () => {
+      const clock = new ManualClock();
+      const transport = new FakeTransport();
+      transport.localAddress = () => ({ host: 'df7jal23ls0d.invalid', port: 0 });
+      const layer = new TransactionLayer({ transport, clock, handler: new RecordingHandler() });
+      const req = outgoing('OPTIONS');
+      layer.prependVia(req, transport.peer('WSS', '192.0.2.50', 443), 'z9hG4bKws');
+      expect(req.topVia.toString()).toBe('SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKws;rport');
+    });
+
     it('keeps a top Via the TU wrote when asked, and refuses one without the magic cookie', () => {
       const { layer, transport } = setup();
       const out = transport.peer('UDP', '192.0.2.20', 5060);
