@@ -440,7 +440,7 @@ export class UserAgentCore {
       this.dispatch(request, transaction, flow);
     } catch (e) {
       this.logger.error({ err: e, method: request.method }, 'request handling failed');
-      if (!transaction.lastResponse || transaction.lastResponse.status < 200) {
+      if (transaction.lastStatus < 200 && transaction.state !== 'Terminated') {
         try {
           new IncomingRequest(this.owner, request, transaction, flow).respondByCore(500);
         } catch {

@@ -84,7 +84,7 @@ describe('Dialog', () => {
       d.updateFromResponse(responseTo(200, ['Contact: <sip:bob@192.0.2.5>', ...RR]));
       expect(d.state).toBe('confirmed');
       expect(d.remoteTarget.toString()).toBe('sip:bob@192.0.2.5');
-      expect(d.routeSet.map((r) => r.uri.host)).toEqual(['p1.example', 'p2.example']);
+      expect(d.routeSet.map((r) => r.uri.toString())).toEqual(['sip:p1.example;lr', 'sip:p2.example;lr']);
     });
   });
 
@@ -92,7 +92,7 @@ describe('Dialog', () => {
     it('keeps the Record-Route order, the caller Contact as target, and the INVITE CSeq as remote sequence', () => {
       const d = Dialog.createUas(invite(), 'b1', 'confirmed', false);
       expect(d.id).toBe(dialogKey('call-1@atlanta.example', 'b1', 'a1'));
-      expect(d.routeSet.map((r) => r.uri.host)).toEqual(['p2.example', 'p1.example']);
+      expect(d.routeSet.map((r) => r.uri.toString())).toEqual(['sip:p2.example;lr', 'sip:p1.example;lr']);
       expect(d.remoteTarget.toString()).toBe('sip:alice@pc33.atlanta.example');
       expect(d.remoteSeq).toBe(7);
       expect(d.localSeq).toBeUndefined();
