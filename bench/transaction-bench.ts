@@ -21,7 +21,9 @@
  * 0.7 s after a warm-up, the rounds of the variants interleaved. The
  * "messages only" line builds, serialises and parses the same five
  * messages without any transaction layer, for scale. BENCH_PROFILE=1 runs
- * one long round of the transaction variant alone, for `node --cpu-prof`.
+ * one long round of the transaction variant alone, for `node --cpu-prof`;
+ * BENCH_NO_RPORT=1 leaves rport out of the UAC's Vias, so the UAS stamps
+ * nothing.
  */
 import { createResponse } from '../sip/message/create-response.js';
 import { parseMessage } from '../sip/message/parser.js';
@@ -186,7 +188,7 @@ function transactionRounds(protocol: TransportProtocol): (ms: number) => Promise
   const timers = { t1, t2: 4 * t1, t4: 5 * t1 };
   const uas = new Uas();
   const uac = new Uac();
-  const uacLayer = new TransactionLayer({ transport: a, handler: uac, timers });
+  const uacLayer = new TransactionLayer({ transport: a, handler: uac, timers, rport: !process.env.BENCH_NO_RPORT });
   new TransactionLayer({ transport: b, handler: uas, timers });
   uac.layer = uacLayer;
   uac.flow = a.flow;
