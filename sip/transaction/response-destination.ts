@@ -22,7 +22,9 @@ function bare(host: string): string {
  *    existing connection).
  * 2. Reliable flow closed: a new connection of the same protocol to the
  *    `received` address, or else the sent-by host, at the sent-by port (or
- *    the protocol's default port).
+ *    the protocol's default port). Not for WS and WSS: the peer of a
+ *    WebSocket is a client that accepts no connections (RFC 7118 §5), so
+ *    there is no destination.
  * 3. Unreliable, `maddr` present: the maddr at the sent-by port or 5060.
  * 4. Unreliable, `received` present: the received address at the `rport`
  *    value when there is one (RFC 3581), else the sent-by port, else 5060.
@@ -35,12 +37,14 @@ function bare(host: string): string {
  * own transport.
  *
  * Returns the flow to use, or the endpoint to open a flow to; `undefined`
- * when the Via names a transport this stack does not know.
+ * when there is none (a closed WebSocket, a Via transport this stack does
+ * not know).
  */
 export function responseDestination(via: Via, requestFlow?: Flow): Flow | Endpoint | undefined {
   if (requestFlow?.reliable) {
     if (requestFlow.isOpen) return requestFlow;
     const protocol = requestFlow.protocol;
+    if (protocol === 'WS' || protocol === 'WSS') return undefined;
     return { protocol, host: bare(via.received ?? via.host), port: via.port ?? defaultPort(protocol) };
   }
   const protocol = requestFlow ? requestFlow.protocol : via.transport;
@@ -71,7 +75,9 @@ export function responseDestination(via: Via, requestFlow?: Flow): Flow | Endpoi
  */
 export function responseFlow(via: Via, requestFlow: Flow | undefined, transport: Transport): Flow {
   const dest = responseDestination(via, requestFlow);
-  if (dest === undefined) throw new TransportError('SIP_ERR_TRANSPORT_UNAVAILABLE', `no transport for Via ${via.transport}`);
+  if (dest === undefined) {
+    throw new TransportError('SIP_ERR_TRANSPORT_UNAVAILABLE', requestFlow?.reliable ? `flow ${requestFlow.id} closed and cannot be reopened` : `no transport for Via ${via.transport}`);
+  }
   if ('send' in dest) return dest;
   return transport.flowTo(dest);
 }

@@ -32,6 +32,14 @@ describe('response destination (§18.2.2, RFC 3581 §4)', () => {
     });
   });
 
+  it('has no destination once a WebSocket closed: its peer accepts no connections (RFC 7118)', () => {
+    for (const protocol of ['WS', 'WSS'] as const) {
+      const flow = new FakeFlow(protocol, { host: '192.0.2.15', port: 53461 });
+      flow.isOpen = false;
+      expect(responseDestination(via(`SIP/2.0/${protocol} df7jal23ls0d.invalid;branch=z9hG4bK1;received=192.0.2.15`), flow)).toBeUndefined();
+    }
+  });
+
   describe('over UDP', () => {
     it('sends to received and the rport value (RFC 3581), on the request flow when that is where it came from', () => {
       const flow = new FakeFlow('UDP', { host: '203.0.113.7', port: 61000 });

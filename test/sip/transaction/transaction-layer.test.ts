@@ -75,10 +75,22 @@ describe('transaction layer', () => {
       expect(fresh?.takeLines()).toEqual(['SIP/2.0 486 Busy Here']);
     });
 
-    it('tells the TU when no flow can be had for a response', () => {
+    it('tells the TU when the transport cannot give a new connection for a response', () => {
+      const { transport, handler } = setup();
+      const tcp = transport.peer('TCP', '192.0.2.1', 40312);
+      transport.deliver(requestText({ method: 'OPTIONS', via: 'SIP/2.0/TCP 192.0.2.1:5062;branch=z9hG4bKtcp2' }), tcp);
+      transport.dropFlow(tcp);
+      transport.unavailable.add('TCP');
+      const t = tx(handler, 0);
+      const events: string[] = [];
+      t.user = { onTransportError: (_t, e) => events.push(e.code) };
+      expect(t.respond(createResponse(handler.requests[0].request, 200))).toBe(false);
+      expect(events).toEqual(['SIP_ERR_TRANSPORT_UNAVAILABLE']);
+    });
+
+    it('tells the TU when no flow can be had for a response (a closed WebSocket)', () => {
       const { transport, handler } = setup();
       const ws = transport.peer('WS', '192.0.2.1', 40312);
-      transport.unavailable.add('WS');
       transport.deliver(requestText({ method: 'MESSAGE', via: 'SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKws' }), ws);
       transport.dropFlow(ws);
       const t = tx(handler, 0);
