@@ -248,9 +248,10 @@ export abstract class SipMessage {
    * first Via line, leaving the others untouched.
    */
   commitTopVia(): void {
-    const v = this.topVia;
-    this.replaceFirstListElement('via', v.toString());
-    this._via = undefined;
+    const list = this.via;
+    this.replaceFirstListElement('via', list[0].toString());
+    // Only the top value's text changed; the parsed list is still right.
+    this._via = list;
   }
 
   get from(): NameAddress {

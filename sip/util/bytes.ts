@@ -31,12 +31,20 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-/** Writes `head` as UTF-8 followed by `body` into one new array. */
+// Scratch space for encoding header sections: encodeInto writes here, then
+// exactly the bytes written are copied out, so each message costs one
+// allocation of its own size instead of a worst-case 3x buffer.
+let scratch = new Uint8Array(16384);
+
+/** Writes `head` as UTF-8 followed by `body` into one new array of exactly that size. */
 export function encodeWithBody(head: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(head.length * 3 + body.length);
-  const { written } = encoder.encodeInto(head, out);
-  out.set(body, written);
-  return out.subarray(0, written + body.length);
+  const worst = head.length * 3;
+  if (worst > scratch.length) scratch = new Uint8Array(Math.max(worst, scratch.length * 2));
+  const { written } = encoder.encodeInto(head, scratch);
+  const out = new Uint8Array(written + body.length);
+  out.set(scratch.subarray(0, written), 0);
+  if (body.length) out.set(body, written);
+  return out;
 }
 
 export function concatBytes(parts: Uint8Array[]): Uint8Array {
