@@ -3,6 +3,7 @@ import { dialogKey, initialCSeq } from '../dialog/dialog.js';
 import { formatReplaces, parseReplaces, type ReplacesValue } from '../dialog/replaces.js';
 import { NameAddress } from '../grammar/name-address.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
+import { createResponse } from '../message/create-response.js';
 import { SipRequest } from '../message/sip-request.js';
 import type { SipResponse } from '../message/sip-response.js';
 import type { ServerInviteTransaction } from '../transaction/server-invite-transaction.js';
@@ -552,23 +553,26 @@ export class UserAgentCore {
   }
 
   private receiveCancel(cancel: SipRequest, transaction: ServerTransaction, flow: Flow): void {
-    const answer = new IncomingRequest(this.owner, cancel, transaction, flow);
     const inviteTx = this.transactions.findInviteForCancel(cancel);
-    if (!inviteTx) {
-      answer.respondByCore(481); // §9.2
-      return;
-    }
-    // §9.2: answer the CANCEL 200, then the INVITE 487 if it is still unanswered.
-    answer.respondByCore(200);
-    const invite = this.byTransaction.get(inviteTx);
+    const invite = inviteTx ? this.byTransaction.get(inviteTx) : undefined;
+    // §9.2: the 200 to the CANCEL SHOULD carry the To tag of the INVITE's responses.
+    const toTag = cancel.to.tag ?? invite?.localTag ?? newTag();
+    transaction.respond(this.buildResponse(cancel, inviteTx ? 200 : 481, toTag));
+    if (!inviteTx) return;
+    // §9.2: then the INVITE gets 487 if it is still unanswered.
     if (invite) {
       invite.cancelBy(cancel);
       return;
     }
     // A re-INVITE: its session answers 487 if it has not answered yet.
-    const toTag = cancel.to.tag;
     const fromTag = cancel.from.tag;
-    if (toTag && fromTag) this.sessions.get(dialogKey(cancel.callId, toTag, fromTag))?.cancelReinvite(inviteTx);
+    if (cancel.to.tag && fromTag) this.sessions.get(dialogKey(cancel.callId, cancel.to.tag, fromTag))?.cancelReinvite(inviteTx);
+  }
+
+  private buildResponse(request: SipRequest, status: number, toTag: string): SipResponse {
+    const response = createResponse(request, status, { toTag });
+    this.decorateResponse(request, response);
+    return response;
   }
 
   private toFlow(r: Flow | Endpoint): Flow {

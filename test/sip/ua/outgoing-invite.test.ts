@@ -201,6 +201,9 @@ describe('OutgoingInvite (UAC)', () => {
       expect(net.lines('alice', 'bob')).toEqual(['INVITE', 'CANCEL', 'ACK']);
       expect(net.lines('bob', 'alice')).toEqual(['180 INVITE', '200 CANCEL', '487 INVITE']);
       expect(net.find('alice', 'bob', 'CANCEL')[0].header('reason')).toBe('SIP;cause=487;text="hung up"');
+      // §9.2: the 200 to the CANCEL carries the To tag of the INVITE's responses.
+      expect((net.find('bob', 'alice', '200 CANCEL')[0] as SipResponse).to.tag).toBe(incoming?.localTag);
+      expect((net.find('bob', 'alice', '487 INVITE')[0] as SipResponse).to.tag).toBe(incoming?.localTag);
       expect(rejected).toEqual([487]);
       expect(cancelled).toEqual(['CANCEL']);
       expect(incoming?.state).toBe('cancelled');
