@@ -1,6 +1,7 @@
 import { DigestClient, type DigestClientCredentials } from '../auth/digest-client.js';
 import { dialogKey, initialCSeq } from '../dialog/dialog.js';
 import { formatReplaces, parseReplaces, type ReplacesValue } from '../dialog/replaces.js';
+import { unescape } from '../grammar/escape.js';
 import { NameAddress } from '../grammar/name-address.js';
 import { parseUri, type Uri } from '../grammar/uri.js';
 import { createResponse } from '../message/create-response.js';
@@ -28,6 +29,12 @@ import { UserAgentError } from './user-agent-error.js';
 /** Methods RFC 3261 and the extensions we know define; others are answered 501 (§8.2.1). */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
+]);
+
+/** Header fields a URI may not set in the request it addresses (§19.1.5: they are the UAC's to write). */
+const URI_HEADER_BLOCKLIST: ReadonlySet<string> = new Set([
+  'via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'route', 'record-route', 'contact', 'content-length', 'content-type', 'body',
+  'authorization', 'proxy-authorization',
 ]);
 
 /** Default `Allow`: the methods the core handles itself or hands to the application. */
@@ -234,7 +241,7 @@ export class UserAgentCore {
   invite(target: string | Uri, options: InviteOptions = {}): OutgoingInvite {
     this.assertOpen();
     const template = this.createRequest('INVITE', target, options.to);
-    if (options.replaces) template.addHeader('Replaces', formatReplaces(options.replaces));
+    if (options.replaces) template.setHeader('Replaces', formatReplaces(options.replaces));
     const recvInfo = options.recvInfo ? tokens('recvInfo', options.recvInfo).map((t) => t.toLowerCase()) : this.recvInfo;
     if (recvInfo.length) template.addHeader('Recv-Info', recvInfo.join(', '));
     applyHeaders(template, options.headers);
@@ -306,6 +313,15 @@ export class UserAgentCore {
         throw new TypeError(`${JSON.stringify(target)} is not a URI: ${e instanceof Error ? e.message : String(e)}`);
       }
     } else uri = target.clone();
+    // §19.1.5: headers of the URI become header fields of the request; the Request-URI loses them.
+    const fromUri: Array<[string, string]> = [];
+    if (uri.kind === 'sip' && uri.headers.length) {
+      for (const [n, v] of uri.headers) {
+        const name = unescape(n);
+        if (!URI_HEADER_BLOCKLIST.has(name.toLowerCase())) fromUri.push([name, unescape(v)]);
+      }
+      uri.headers = [];
+    }
     const request = new SipRequest(method, uri);
     if (this.outboundProxy) request.addHeader('Route', this.outboundProxy.toString());
     request.addHeader('Max-Forwards', '70');
@@ -315,6 +331,7 @@ export class UserAgentCore {
     request.addHeader('From', from.toString());
     request.addHeader('Call-ID', callId ?? newCallId());
     request.addHeader('CSeq', (cseq ?? initialCSeq()) + ' ' + method);
+    for (const [n, v] of fromUri) request.addHeader(n, v);
     return request;
   }
 

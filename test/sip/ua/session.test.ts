@@ -255,6 +255,38 @@ describe('Session', () => {
     });
   });
 
+  describe('transfer (design brief, flow 8)', () => {
+    it('attended: the transferee invites the Refer-To URI; Replaces travels as a header and names the target\'s dialog', async () => {
+      const { net, alice, bob, uac, uas } = await call();
+      const carol = net.core('carol', '10.0.0.4');
+      // Bob (the application server) first has his own session with Carol.
+      let carolWithBob: Session | undefined;
+      carol.onInvite = (invite) => (carolWithBob = invite.accept());
+      const consult = bob.invite('sip:carol@10.0.0.4');
+      await net.settle();
+      const bobWithCarol = await consult.session;
+      let requestUri = '';
+      let replaced: Session | undefined;
+      carol.onInvite = (invite) => {
+        requestUri = invite.request.rawUri;
+        replaced = invite.replacedSession;
+        invite.accept();
+      };
+      // Alice follows the REFER that Bob sends her.
+      uac.on('refer', (refer) => {
+        const notifier = refer.accept();
+        const next = alice.invite(refer.referTo.uri);
+        next.on('accepted', () => void notifier.notify(200));
+        next.on('rejected', (r) => void notifier.notify(r.status));
+      });
+      const refer = uas.refer('sip:carol@10.0.0.4', { replaces: bobWithCarol });
+      await net.settle();
+      expect(requestUri).toBe('sip:carol@10.0.0.4');
+      expect(replaced).toBe(carolWithBob);
+      expect((await refer.completion)?.status).toBe(200);
+    });
+  });
+
   describe('in-dialog request checks (§12.2.2)', () => {
     it('answers 500 to a request with a CSeq lower than the last one', async () => {
       const { net, bob, uas } = await call();
