@@ -24,6 +24,8 @@ export class ForkingProxy implements TransportListener {
     /** Request-URIs of the branches. */
     readonly targets: string[],
     readonly recordRoute = false,
+    /** Record-Route without `lr`: act as an RFC 2543 strict router. */
+    readonly strict = false,
   ) {
     this.node = net.node(name, host);
     this.node.listen(this);
@@ -40,6 +42,13 @@ export class ForkingProxy implements TransportListener {
     request.body = received.body;
     const routes = request.routes;
     if (routes.length && routes[0].uri.kind === 'sip' && routes[0].uri.host === this.host) request.replaceFirstListElement('route', undefined);
+    if (request.uri.kind === 'sip' && request.uri.host === this.host && request.uri.user !== 'fork' && routes.length) {
+      // Strict-routed to us (§16.4): the last Route value is the real Request-URI.
+      const last = routes[routes.length - 1];
+      request.uri = last.uri.clone();
+      request.removeHeader('route');
+      for (const r of routes.slice(0, -1)) request.addHeader('Route', r.toString());
+    }
     // The INVITE, its CANCEL and the ACK of a non-2xx name `fork`; requests in a dialog name a UAS Contact.
     const initial = request.uri.kind === 'sip' && request.uri.user === 'fork';
     const incomingBranch = request.topVia.branch ?? 'none';
@@ -49,7 +58,7 @@ export class ForkingProxy implements TransportListener {
       copy.body = request.body;
       if (initial) copy.uri = parseUri(target);
       copy.prependHeader('Via', `SIP/2.0/UDP ${this.host}:5060;branch=${incomingBranch}-p${i}`);
-      if (initial && this.recordRoute && request.method === 'INVITE') copy.prependHeader('Record-Route', `<sip:${this.host};lr>`);
+      if (initial && this.recordRoute && request.method === 'INVITE') copy.prependHeader('Record-Route', this.strict ? `<sip:${this.host}>` : `<sip:${this.host};lr>`);
       const next = copy.header('route') !== undefined ? copy.routes[0].uri : copy.uri;
       if (next.kind !== 'sip') return;
       this.node.flowTo({ protocol: 'UDP', host: next.hostname, port: next.port ?? 5060 }).send(serializeMessage(copy));

@@ -7,6 +7,7 @@ import type { IncomingRequest } from '../../../sip/ua/incoming-request.js';
 import type { ReferNotification } from '../../../sip/ua/outgoing-refer.js';
 import type { Session, SessionTermination } from '../../../sip/ua/session.js';
 import type { UserAgentCoreOptions } from '../../../sip/ua/user-agent-core.js';
+import { ForkingProxy } from './forking-proxy.js';
 import { InMemoryNetwork } from './in-memory-network.js';
 
 const CHARGE = 'application/vnd.siprelay.charge+json';
@@ -284,6 +285,31 @@ describe('Session', () => {
       expect(requestUri).toBe('sip:carol@10.0.0.4');
       expect(replaced).toBe(carolWithBob);
       expect((await refer.completion)?.status).toBe(200);
+    });
+  });
+
+  describe('routing through a strict router (§12.2.1.1)', () => {
+    it('puts the router in the Request-URI and the remote target last in Route, both ways', async () => {
+      const net = new InMemoryNetwork();
+      const alice = net.core('alice', '10.0.0.1');
+      const bob = net.core('bob', '10.0.0.2');
+      new ForkingProxy(net, 'proxy', '10.0.0.9', ['sip:bob@10.0.0.2'], true, true);
+      let uas: Session | undefined;
+      bob.onInvite = (invite) => (uas = invite.accept());
+      const out = alice.invite('sip:fork@10.0.0.9');
+      await net.settle();
+      const uac = await out.session;
+      expect(uac.dialog.routeSet.map((r) => r.toString())).toEqual(['<sip:10.0.0.9>']);
+      const ack = net.find('alice', 'proxy', 'ACK')[0] as SipRequest;
+      expect(ack.rawUri).toBe('sip:10.0.0.9');
+      expect(ack.headerList('route')).toEqual(['<sip:bob@10.0.0.2:5060>']);
+      expect(uas?.awaitingAck).toBe(false);
+      const bye = await settled(net, (uas as Session).bye());
+      expect(bye.status).toBe(200);
+      const sent = net.find('bob', 'proxy', 'BYE')[0] as SipRequest;
+      expect(sent.rawUri).toBe('sip:10.0.0.9');
+      expect(sent.headerList('route')).toEqual(['<sip:alice@10.0.0.1:5060>']);
+      expect(uac.termination).toMatchObject({ by: 'remote', reason: 'bye' });
     });
   });
 
