@@ -9,11 +9,20 @@ import { newCallId } from '../util/random.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { applyHeaders } from './message-options.js';
 import { OutgoingRequest } from './outgoing-request.js';
+import { toNameAddress } from './session.js';
 import type { UserAgentCore } from './user-agent-core.js';
 import { UserAgentError } from './user-agent-error.js';
 
 /** Options of {@link UserAgentCore.register}. */
 export interface RegistrationOptions {
+  /**
+   * The address of record to bind, written in To (a SIP URI or name-addr).
+   * Default the core's own `aor`. Another AOR makes this a third-party
+   * registration (RFC 3261 §10.2: From names who registers, To the AOR):
+   * an application server registers each service it provides this way,
+   * `sip:wine@portal.test`, under its own account.
+   */
+  aor?: string;
   /** The registrar's Request-URI. Default `sip:<domain of the AOR>` (RFC 3261 §10.2). */
   registrar?: string;
   /** Seconds asked for in Expires. Default 600. */
@@ -104,8 +113,17 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.regId = options.regId;
     this.autoRefresh = options.refresh ?? true;
     this.headers = options.headers;
-    const uri = core.identity.uri;
-    this.aor = core.identity.toString();
+    let identity = core.identity;
+    if (options.aor !== undefined) {
+      try {
+        identity = toNameAddress(options.aor);
+      } catch (e) {
+        throw new TypeError(`RegistrationOptions.aor: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      identity.tag = undefined;
+    }
+    const uri = identity.uri;
+    this.aor = identity.toString();
     if (options.registrar !== undefined) this.registrar = options.registrar;
     else if (uri.kind === 'sip') this.registrar = `${uri.scheme}:${uri.host}${uri.port === undefined ? '' : ':' + uri.port}`;
     else throw new TypeError('RegistrationOptions.registrar is required when the AOR is not a SIP URI');

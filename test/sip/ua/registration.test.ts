@@ -43,6 +43,17 @@ describe('Registration (RFC 3261 §10)', () => {
     expect(registers[0].header('expires')).toBe('600');
   });
 
+  it('registers another address of record under its own identity (third party, §10.2)', async () => {
+    const { net, alice, registers } = setup(() => 60);
+    const reg = alice.register({ aor: 'sip:wine@portal.test', registrar: 'sip:10.0.0.5' });
+    const p = reg.register();
+    await net.settle();
+    expect((await p).status).toBe(200);
+    expect(registers[1].header('to')).toBe('<sip:wine@portal.test>');
+    expect(registers[1].from.uri.toString()).toBe('sip:alice@portal.test');
+    expect(() => alice.register({ aor: 'not a uri <' })).toThrow(TypeError);
+  });
+
   it('refreshes before expiry with the same Call-ID and a higher CSeq', async () => {
     const { net, alice, registers } = setup(() => 60);
     const reg = alice.register({ registrar: 'sip:10.0.0.5' });
