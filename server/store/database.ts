@@ -23,6 +23,12 @@ export interface Database {
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
   siprelay_migrations: MigrationsTable;
+  accounts: AccountsTable;
+  account_adjustments: AccountAdjustmentsTable;
+  sessions: SessionsTable;
+  session_segments: SessionSegmentsTable;
+  charges: ChargesTable;
+  ledger_entries: LedgerEntriesTable;
 }
 
 /** Epoch milliseconds, UTC. */
@@ -129,4 +135,139 @@ export interface SigningKeysTable {
 export interface MigrationsTable {
   name: string;
   applied_at: Instant;
+}
+
+/** Integer minor units of a currency (docs/storage.md). */
+type MinorUnits = number;
+
+/**
+ * Ledger accounts with the credit settings of users (docs/billing.md,
+ * "Credit control"). `balance` is kept for user accounts: money paid in
+ * (top-ups) less everything posted against the user in the account's
+ * currency; a postpaid user owes `-balance`.
+ */
+export interface AccountsTable {
+  id: Generated<number>;
+  /** The ledger account id: `user:<user>`, `operator:<operator>`, `relay:revenue`. */
+  account: string;
+  /** `user`, `operator` or `relay`. */
+  kind: string;
+  /** `alice@portal.test`, the operator's name, or `revenue`. */
+  owner: string;
+  /** `prepaid` or `postpaid` for users; null otherwise. */
+  credit_mode: string | null;
+  currency: string;
+  balance: MinorUnits;
+  /** Set exactly for postpaid accounts. */
+  credit_limit: MinorUnits | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+/** What an operator did to an account: opened it, topped it up, changed its terms. */
+export interface AccountAdjustmentsTable {
+  id: Generated<number>;
+  account_id: number;
+  /** `open`, `topup`, `set-balance`, `set-credit-limit` or `set-mode`. */
+  kind: string;
+  amount: MinorUnits | null;
+  currency: string;
+  balance_after: MinorUnits;
+  credit_limit_after: MinorUnits | null;
+  note: string | null;
+  at: Instant;
+}
+
+/** One record per attempt (branch) and, once established, per session. */
+export interface SessionsTable {
+  /** The relay session id of the branch (RFC 7989: 32 lower-case hex digits). */
+  id: string;
+  fork_group: string;
+  linked_from: string | null;
+  /** `attempt`, `answered`, `established`, `ended`, `failed`, `cancelled`. */
+  state: string;
+  /** `username@domain` of the paying user. */
+  user_id: string;
+  plan: string | null;
+  /** The service the session was established for. */
+  service: string;
+  app_server: string;
+  operator: string;
+  call_id: string;
+  caller_tag: string;
+  callee_tag: string | null;
+  /** The relay node that owns the session. */
+  node_id: string;
+  requested_at: Instant;
+  answered_at: Instant | null;
+  /** The ACK was relayed. */
+  started_at: Instant | null;
+  /** The 2xx to BYE was relayed (or the relay ended the session). */
+  ended_at: Instant | null;
+  /** From the monotonic clock; for interrupted sessions, last alive − start. */
+  duration_ms: number | null;
+  ended_by: string | null;
+  end_reason: string | null;
+  /** Final status of a failed or cancelled attempt. */
+  sip_status: number | null;
+  last_alive_at: Instant | null;
+  /** JSON of the tariff that set the session terms; null when time is free. */
+  tariff: string | null;
+  /** JSON of the service's relay fee at the start. */
+  relay_fee: string;
+  /** JSON of the `RatedSession`. */
+  rating: string | null;
+  rating_error: string | null;
+  amount: MinorUnits | null;
+  currency: string | null;
+  updated_at: Instant;
+}
+
+/** A stretch of a session with unchanged service details (flow 7). */
+export interface SessionSegmentsTable {
+  session_id: string;
+  seq: number;
+  service: string;
+  started_at: Instant;
+  /** Monotonic milliseconds from the session's start. */
+  offset_ms: number;
+  details: string | null;
+  tariff: string | null;
+}
+
+/** Accepted application charges and refunds. Refused charges are not stored. */
+export interface ChargesTable {
+  id: Generated<number>;
+  session_id: string;
+  app_server: string;
+  operator: string;
+  user_id: string;
+  service: string;
+  /** The charge's `id`: unique per application server. */
+  idempotency_key: string;
+  refund_of: string | null;
+  /** `info`, `bye` or `api`. */
+  route: string;
+  /** JSON of the validated `Charge`. */
+  body: string;
+  amount: MinorUnits;
+  currency: string;
+  accepted_at: Instant;
+}
+
+/** Balanced double-entry postings of rated sessions and charges. */
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  account: string;
+  /** `debit` or `credit`. */
+  side: string;
+  amount: MinorUnits;
+  currency: string;
+  /** `gross` or `fee`. */
+  kind: string;
+  /** `session` or `charge`. */
+  ref_type: string;
+  /** The session id, or the charge's row id as text. */
+  ref_id: string;
+  at: Instant;
 }

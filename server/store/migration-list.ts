@@ -3,6 +3,7 @@ import { migration as m0001 } from './migrations/0001-subscribers.js';
 import { migration as m0002 } from './migrations/0002-app-servers-and-services.js';
 import { migration as m0003 } from './migrations/0003-api-keys.js';
 import { migration as m0004 } from './migrations/0004-signing-keys.js';
+import { migration as m0005 } from './migrations/0005-accounting.js';
 
 /**
  * Every migration of the store, oldest first. To change the schema, add a
@@ -10,4 +11,4 @@ import { migration as m0004 } from './migrations/0004-signing-keys.js';
  * never edit or reorder a released entry (the runner refuses a database
  * whose history does not match the head of this list).
  */
-export const storeMigrations: readonly StoreMigration[] = [m0001, m0002, m0003, m0004];
+export const storeMigrations: readonly StoreMigration[] = [m0001, m0002, m0003, m0004, m0005];

@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../sip/util/clock.js';
 import type { Database } from './database.js';
 import type { StoreDialect } from './database-url.js';
+import { AccountRepository } from './account-repository.js';
 import { AppServerRepository } from './app-server-repository.js';
+import { ChargeRepository } from './charge-repository.js';
+import { LedgerRepository } from './ledger-repository.js';
+import { SessionRepository } from './session-repository.js';
 import { ApiKeyRepository } from './api-key-repository.js';
 import { CredentialRepository } from './credential-repository.js';
 import { ServiceRepository } from './service-repository.js';
@@ -24,6 +28,14 @@ export class Store {
   readonly signingKeys: SigningKeyRepository;
   /** Digest credentials of users and application servers alike. */
   readonly credentials: CredentialRepository;
+  /** Ledger accounts and users' credit terms (issue 4). */
+  readonly accounts: AccountRepository;
+  /** Session records and their segments (issue 4). */
+  readonly sessions: SessionRepository;
+  /** Accepted application charges (issue 4). */
+  readonly charges: ChargeRepository;
+  /** Ledger postings (issue 4). */
+  readonly ledger: LedgerRepository;
   private closed = false;
 
   constructor(
@@ -40,6 +52,10 @@ export class Store {
     this.apiKeys = new ApiKeyRepository(db, clock);
     this.signingKeys = new SigningKeyRepository(db, clock);
     this.credentials = new CredentialRepository(db);
+    this.accounts = new AccountRepository(db, clock, dialect);
+    this.sessions = new SessionRepository(db);
+    this.charges = new ChargeRepository(db);
+    this.ledger = new LedgerRepository(db);
   }
 
   /** Applies pending migrations; {@link openStore} does this unless told not to. */

@@ -60,7 +60,20 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Tables in an order that deleting rows respects foreign keys. */
-const TABLES = ['api_keys', 'app_server_services', 'app_servers', 'services', 'subscribers', 'signing_keys'] as const;
+const TABLES = [
+  'ledger_entries',
+  'charges',
+  'session_segments',
+  'sessions',
+  'account_adjustments',
+  'accounts',
+  'api_keys',
+  'app_server_services',
+  'app_servers',
+  'services',
+  'subscribers',
+  'signing_keys',
+] as const;
 
 /**
  * One store per test file and backend (a temp file, or a schema of its own
