@@ -48,6 +48,12 @@ export const staticTargetSchema = z.strictObject({
   uri: z.string({ error: 'expected a SIP URI' }).refine(isSipUri, { error: 'expected a sip: or sips: URI' }),
   /** Relative share in `balance` mode. */
   weight: intAtLeast(1).default(1),
+  /**
+   * The application-server account this target is: the audience of the
+   * token the relay signs for it, and who may charge. Default: the URI's
+   * host (and port).
+   */
+  appServer: z.string({ error: 'expected an application-server name' }).min(1, { error: 'must not be empty' }).optional(),
 });
 
 /** One static target, as validated. */
