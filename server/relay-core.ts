@@ -1,0 +1,910 @@
+import { isSipParseError } from '../sip/errors.js';
+import { createResponse } from '../sip/message/create-response.js';
+import type { HeaderInit } from '../sip/message/sip-message.js';
+import { SipRequest } from '../sip/message/sip-request.js';
+import type { SipResponse } from '../sip/message/sip-response.js';
+import { serializeMessage } from '../sip/message/serializer.js';
+import type { ServerInviteTransaction } from '../sip/transaction/server-invite-transaction.js';
+import { TransactionLayer, type TransactionLayerHandler } from '../sip/transaction/transaction-layer.js';
+import type { ServerTransaction } from '../sip/transaction/transaction-user.js';
+import type { Flow, InboundError, Transport } from '../sip/transport/transport.js';
+import { type Clock, systemClock } from '../sip/util/clock.js';
+import { noopLogger, type SipLogger } from '../sip/util/logger.js';
+import type { RelayConfig } from './config/relay-config-schema.js';
+import type { ServiceConfig } from './config/service-config.js';
+import { dialogReference } from './core/dialog-reference.js';
+import { dialogMilestone, DialogRegistry, type RelayedDialog } from './core/dialog-registry.js';
+import { newSessionId } from './core/session-id.js';
+import { NextHopResolver, type HostResolver } from './proxy/next-hop-resolver.js';
+import type { ProxyBranch } from './proxy/proxy-branch.js';
+import { ProxyCore } from './proxy/proxy-core.js';
+import { isProxyError } from './proxy/proxy-error.js';
+import type { ForkMode, ProxyTarget } from './proxy/proxy-target.js';
+import { RecordRouteSigner } from './proxy/record-route-token.js';
+import { RelayAddresses } from './proxy/relay-addresses.js';
+import type { ValidationFailure } from './proxy/request-validation.js';
+import { ResponseContext, type ResponseContextOwner } from './proxy/response-context.js';
+import type {
+  AuthenticatedParty,
+  Authenticator,
+  Binding,
+  IdentityAsserter,
+  LocationService,
+  Registrar,
+  RoutingEngine,
+  ServiceDirectory,
+  ServiceTarget,
+  SessionChangeDetails,
+  SessionObserver,
+} from './relay-ports.js';
+
+/** The feature modules the core drives (server/relay-ports.ts). */
+export interface RelayCorePorts {
+  authenticator: Authenticator;
+  registrar: Registrar;
+  location: LocationService;
+  directory: ServiceDirectory;
+  routing: RoutingEngine;
+  identity: IdentityAsserter;
+  /** Accounting; optional (no records kept without it). */
+  observer?: SessionObserver;
+}
+
+/** Options of {@link RelayCore}. Every limit has a documented default. */
+export interface RelayCoreOptions extends RelayCorePorts {
+  /** The relay's transports; the core's transaction layer becomes their listener. */
+  transport: Transport;
+  /** Validated configuration: domains, timers, limits are read from it. */
+  config: RelayConfig;
+  /** Time source of every timer. Default the system clock. */
+  clock?: Clock;
+  logger?: SipLogger;
+  /**
+   * Secret of the Record-Route tokens (≥ 16 bytes). Default random per
+   * process: in-dialog requests of dialogs made before a restart are then
+   * refused (403). Give a stable one to keep dialogs across restarts.
+   */
+  recordRouteSecret?: Uint8Array | string;
+  /** Other names and addresses of this relay (NAT address, interface addresses of a wildcard listener). */
+  aliases?: readonly string[];
+  /** Name resolution for next hops. Default the system resolver. */
+  resolveHost?: HostResolver;
+  /** Most server transactions at once (TransactionLayerOptions). Default the layer's (500 000). */
+  maxServerTransactions?: number;
+  /** Most live relayed dialogs; past it new sessions get 503. Default 200 000. */
+  maxDialogs?: number;
+  /** Retry-After of the 503 sent while draining. Default 30 s. */
+  drainRetryAfterSeconds?: number;
+  /** Timer C override in ms (default `config.timers.timerCSeconds`). */
+  timerCMs?: number;
+  /** `balance` no-answer failover, ms. Default 5 000 (ProxyCoreOptions.noAnswerMs). */
+  noAnswerMs?: number;
+  /** Random source for `balance` ties (tests). */
+  random?: () => number;
+  /** Receives exceptions from ports and callbacks; default: logged at error. */
+  onError?: (error: unknown) => void;
+}
+
+/** A live dialog as reported for shutdown (`liveDialogs()`). */
+export type LiveDialog = Readonly<RelayedDialog>;
+
+/** Methods the relay knows; an unknown one out of dialog gets 501, a known one it does not serve 405. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
+]);
+/** Out-of-dialog methods routed to services (and, from application servers, to users). */
+const SERVICE_METHODS: ReadonlySet<string> = new Set(['INVITE', 'MESSAGE', 'SUBSCRIBE', 'REFER', 'OPTIONS']);
+/** Methods that create dialogs the relay must stay in (§16.6 step 4). */
+const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
+const ACCEPT = 'application/sdp, application/vnd.siprelay.request+json, multipart/mixed';
+/** Option tags the relay understands: Replaces and Target-Dialog, which it uses to link sessions. */
+const SUPPORTED = 'replaces, tdialog';
+
+/** Per context: what kind of request it forwards. */
+type ContextData = ServiceContext | LocationContext | InDialogContext;
+
+interface ServiceContext {
+  kind: 'service';
+  party: AuthenticatedParty;
+  service: string;
+  facts: Record<string, string | number | boolean>;
+  forkGroup: string;
+  linkedFrom: string | undefined;
+  requestedAt: number;
+}
+
+interface LocationContext {
+  kind: 'location';
+  party: AuthenticatedParty;
+  forkGroup: string;
+}
+
+interface InDialogContext {
+  kind: 'in-dialog';
+  dialog: RelayedDialog | undefined;
+  /** Which side sent the request. */
+  by: 'caller' | 'callee';
+}
+
+/** Per branch of a service or location request. */
+interface BranchData {
+  target: ServiceTarget | undefined;
+  sessionId: string;
+  /** Holds one unit of the target's load until a session ends or the attempt fails. */
+  countsLoad: boolean;
+  /** Dialogs this branch has produced (a second one gets its own session id). */
+  dialogs: number;
+}
+
+/**
+ * The relay's request pipeline (docs/architecture.md) over one
+ * transaction layer and the proxy core: validation → Route processing →
+ * in-dialog requests loose-routed by their signed Record-Route token →
+ * out-of-dialog requests authenticated, routed to a service (or, from an
+ * application server, to a user's registered contacts), identity
+ * asserted per branch, forked by the service's mode; session milestones
+ * reported to the {@link SessionObserver}, awaited where the observer
+ * returns a promise ("store first, then relay").
+ *
+ * It is the {@link TransactionLayerHandler} of the layer it creates.
+ */
+export class RelayCore implements TransactionLayerHandler, ResponseContextOwner {
+  readonly transactions: TransactionLayer;
+  readonly proxy: ProxyCore;
+  readonly addresses: RelayAddresses;
+  readonly dialogs: DialogRegistry;
+  readonly clock: Clock;
+  readonly logger: SipLogger;
+  private readonly ports: RelayCorePorts;
+  private readonly observer: SessionObserver | undefined;
+  private readonly maxBranches: number;
+  private readonly drainRetryAfter: number;
+  private readonly onErrorOption: ((error: unknown) => void) | undefined;
+  private _draining = false;
+  /** Out-of-dialog requests between arrival and their context's end (or their local answer). */
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: RelayCoreOptions) {
+    if (!options || typeof options !== 'object') throw new TypeError('RelayCoreOptions must be an object');
+    const { transport, config } = options;
+    if (!transport || typeof transport.listen !== 'function') throw new TypeError('RelayCoreOptions.transport must be a Transport');
+    if (!config || !Array.isArray(config.domains)) throw new TypeError('RelayCoreOptions.config must be a validated RelayConfig');
+    for (const name of ['authenticator', 'registrar', 'location', 'directory', 'routing', 'identity'] as const) {
+      if (!options[name] || typeof options[name] !== 'object') throw new TypeError(`RelayCoreOptions.${name} is required`);
+    }
+    const drain = options.drainRetryAfterSeconds ?? 30;
+    if (!Number.isInteger(drain) || drain < 0) throw new TypeError('RelayCoreOptions.drainRetryAfterSeconds must be a non-negative integer');
+    this.ports = options;
+    this.observer = options.observer;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? noopLogger;
+    this.onErrorOption = options.onError;
+    this.drainRetryAfter = drain;
+    this.maxBranches = config.limits.maxBranchesPerRequest;
+    const t = config.timers;
+    this.transactions = new TransactionLayer({
+      transport,
+      handler: this,
+      clock: this.clock,
+      timers: { t1: t.t1Ms, t2: t.t2Ms, t4: t.t4Ms, timerC: options.timerCMs ?? t.timerCSeconds * 1000 },
+      maxServerTransactions: options.maxServerTransactions,
+      onError: (e) => this.reportError(e),
+    });
+    this.addresses = new RelayAddresses(transport, { domains: config.domains, aliases: options.aliases });
+    this.proxy = new ProxyCore({
+      transactions: this.transactions,
+      addresses: this.addresses,
+      signer: new RecordRouteSigner(options.recordRouteSecret),
+      resolver: new NextHopResolver({ protocols: transport.protocols, resolveHost: options.resolveHost, clock: this.clock }),
+      timerCMs: options.timerCMs,
+      noAnswerMs: options.noAnswerMs,
+      random: options.random,
+      logger: this.logger,
+      onError: (e) => this.reportError(e),
+    });
+    this.dialogs = new DialogRegistry(options.maxDialogs);
+  }
+
+  // ---- shutdown ---------------------------------------------------------------------
+
+  /** True after {@link drain}. */
+  get draining(): boolean {
+    return this._draining;
+  }
+
+  /**
+   * Stops taking new out-of-dialog requests: they get 503 with
+   * Retry-After (§21.5.4). Requests in dialogs, CANCEL and ACK still flow,
+   * so sessions can end and in-flight transactions finish.
+   */
+  drain(): void {
+    this._draining = true;
+  }
+
+  /** Out-of-dialog requests still being handled (authenticating, forking, or waiting for a final response). */
+  get inFlightRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once no out-of-dialog request is in flight (see {@link inFlightRequests}). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The dialogs the relay relayed a 2xx for and has not seen end: what shutdown must end. */
+  liveDialogs(): LiveDialog[] {
+    return this.dialogs.snapshot();
+  }
+
+  /** Ends every transaction and closes the transport (TransactionLayer.close). */
+  close(): Promise<void> {
+    return this.transactions.close();
+  }
+
+  private begin(): void {
+    this.inFlight++;
+  }
+
+  private done(): void {
+    if (--this.inFlight > 0) return;
+    this.inFlight = 0;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- TransactionLayerHandler ----------------------------------------------------------
+
+  onRequest(request: SipRequest, tx: ServerTransaction, flow: Flow): void {
+    const method = request.method;
+    if (method === 'CANCEL') return this.handleCancel(request, tx);
+    const toTag = request.to.tag;
+    const toRelay = toTag === undefined && this.isAddressedToRelay(request);
+    const localOptions = toRelay && method === 'OPTIONS';
+    // §16.3: scheme, escaped URI headers, Max-Forwards, Proxy-Require.
+    const failure = this.proxy.validate(request, localOptions);
+    if (failure !== undefined) return this.fail(tx, request, failure);
+    // §16.4: Route processing.
+    let routing;
+    try {
+      routing = this.proxy.processRoutes(request);
+    } catch (e) {
+      if (!isSipParseError(e)) throw e;
+      return this.reply(tx, request, 400, 'Bad Route');
+    }
+    // §16.3 step 4: loops.
+    const loopToken = this.proxy.loopToken(request);
+    if (this.proxy.isLooped(request, loopToken)) return this.reply(tx, request, 482);
+    if (toTag !== undefined) return this.inDialog(request, tx, flow, routing.token, loopToken);
+    if (this._draining) return this.reply(tx, request, 503, undefined, [['Retry-After', String(this.drainRetryAfter)]]);
+    if (localOptions) return this.answerOptions(tx, request);
+    if (method === 'REGISTER') {
+      this.begin();
+      this.register(request, tx, flow).then(
+        () => this.done(),
+        (e: unknown) => this.failed(e, tx, request),
+      );
+      return;
+    }
+    if (SERVICE_METHODS.has(method)) {
+      this.begin();
+      this.outOfDialog(request, tx, flow, loopToken).catch((e: unknown) => this.failed(e, tx, request));
+      return;
+    }
+    // Requests that exist only inside dialogs, or that the relay does not serve.
+    if (method === 'BYE' || method === 'INFO' || method === 'UPDATE' || method === 'PRACK' || method === 'NOTIFY') {
+      return this.reply(tx, request, 481);
+    }
+    if (KNOWN_METHODS.has(method)) return this.reply(tx, request, 405, undefined, [['Allow', ALLOW]]);
+    return this.reply(tx, request, 501, undefined, [['Allow', ALLOW]]);
+  }
+
+  onAck(ack: SipRequest, flow: Flow, _tx?: ServerInviteTransaction): void {
+    // An ACK for a 2xx is its own transaction and has no response (§17.1.1.3): anything wrong drops it.
+    if (ack.maxForwards === 0) return;
+    if (ack.to.tag === undefined) return;
+    let routing;
+    try {
+      routing = this.proxy.processRoutes(ack);
+    } catch {
+      return;
+    }
+    if (routing.token === undefined) return;
+    const data = this.proxy.verifyToken(routing.token, ack.callId);
+    if (data === undefined) {
+      this.logger.info({ flow: flow.id, remote: flow.remote, callId: ack.callId }, 'ACK with a forged or foreign Record-Route token dropped');
+      return;
+    }
+    const loopToken = this.proxy.loopToken(ack);
+    if (this.proxy.isLooped(ack, loopToken)) return;
+    const direction = this.proxy.inDialogDirection(data, flow);
+    const target: ProxyTarget = { flowId: direction.flowId };
+    const dialog = this.dialogs.find(ack.callId, ack.from.tag, ack.to.tag);
+    if (dialog !== undefined && dialog.kind === 'service' && direction.toward === 'callee') {
+      if (dialog.state === 'starting') return; // its `started` is being stored; the UAC resends the ACK with the 2xx
+      if (dialog.state === 'answered' && ack.cseq.seq === dialog.inviteCSeq) {
+        dialog.state = 'starting';
+        const started = this.callObserver('started', dialog);
+        if (started === undefined) {
+          this.dialogStarted(dialog);
+          this.forwardAck(ack, target, loopToken);
+        } else {
+          started.then(
+            (ok) => {
+              if (ok) {
+                this.dialogStarted(dialog);
+                this.forwardAck(ack, target, loopToken);
+              } else if (dialog.state === 'starting') dialog.state = 'answered';
+            },
+            (e: unknown) => this.reportError(e),
+          );
+        }
+        return;
+      }
+    }
+    this.forwardAck(ack, target, loopToken);
+  }
+
+  onStrayResponse(response: SipResponse, _flow: Flow): void {
+    // RFC 6026 §8.4 / §16.7: only 2xx to INVITE are forwarded without a transaction, and only for
+    // dialogs the relay knows (a 2xx of an attempt the relay gave up on must not open a session
+    // it has no record of; the UAS ends it when no ACK comes, §13.3.1.4).
+    if (response.status < 200 || response.status >= 300 || response.cseq.method !== 'INVITE') return;
+    const dialog = this.dialogs.find(response.callId, response.from.tag, response.to.tag);
+    if (dialog === undefined) return;
+    const fromTag = response.from.tag;
+    const flowId = fromTag === dialog.callerTag ? dialog.callerFlowId : dialog.calleeFlowId;
+    const flow = flowId === undefined ? undefined : this.transactions.transport.flowById(flowId);
+    this.proxy.forwardStrayResponse(response, flow);
+  }
+
+  onParseError(inbound: InboundError): void {
+    const { error, flow } = inbound;
+    const partial = error.partial;
+    if (error.status === 0 || !(partial instanceof SipRequest) || partial.method === 'ACK') return;
+    if (!partial.hasHeader('via') || !partial.hasHeader('call-id') || !partial.hasHeader('cseq')) return;
+    // RFC 4475 §3.1.2.18 (mismatch02): an unknown method whose CSeq names another is best answered
+    // 501, "especially at proxies"; a known method with a mismatched CSeq is malformed (400).
+    const status = error.code === 'SIP_ERR_CSEQ_METHOD' && !KNOWN_METHODS.has(partial.method) ? 501 : error.status;
+    let response: SipResponse;
+    try {
+      response = createResponse(partial, status, status === 501 ? { headers: [['Allow', ALLOW]] } : undefined);
+    } catch {
+      return;
+    }
+    // Back to the source only: a Via that did not parse must not steer replies elsewhere.
+    flow.send(serializeMessage(response));
+  }
+
+  onFlowClosed(flow: Flow): void {
+    this.ports.location.flowClosed(flow.id);
+  }
+
+  // ---- CANCEL (§16.10) -------------------------------------------------------------------
+
+  private handleCancel(cancel: SipRequest, tx: ServerTransaction): void {
+    const invite = this.transactions.findInviteForCancel(cancel);
+    if (invite === undefined) {
+      // §16.10 would forward it statelessly; the relay forwards nothing it did not authenticate,
+      // and without a matching INVITE there is nothing of its own to cancel.
+      return this.reply(tx, cancel, 481);
+    }
+    // "the proxy MUST respond to the CANCEL with a 200 (OK)" — and then cancel.
+    this.reply(tx, cancel, 200);
+    const user = invite.user;
+    if (user instanceof ResponseContext) user.cancel();
+    else if (invite.lastStatus < 200) {
+      // Still authenticating or routing: no branch exists yet, so the relay answers 487 itself.
+      invite.respond(createResponse(invite.request, 487, { toTag: localTag() }));
+    }
+  }
+
+  // ---- in-dialog requests ------------------------------------------------------------------
+
+  private inDialog(request: SipRequest, tx: ServerTransaction, flow: Flow, token: string | undefined, loopToken: string): void {
+    if (token === undefined) {
+      // Not routed through a Record-Route of this relay: nothing reaches an application server
+      // without having been authorized, so only a request for the relay itself is told it has no dialog.
+      if (this.isAddressedToRelay(request)) return this.reply(tx, request, 481);
+      return this.reply(tx, request, 403, 'Not Routed By This Relay');
+    }
+    const data = this.proxy.verifyToken(token, request.callId);
+    if (data === undefined) {
+      this.logger.info({ flow: flow.id, remote: flow.remote, method: request.method, callId: request.callId }, 'in-dialog request with a forged or foreign Record-Route token refused');
+      return this.reply(tx, request, 403, 'Not Routed By This Relay');
+    }
+    const direction = this.proxy.inDialogDirection(data, flow);
+    const dialog = this.dialogs.find(request.callId, request.from.tag, request.to.tag);
+    const by = direction.toward === 'callee' ? 'caller' : 'callee';
+    if (dialog !== undefined) {
+      const seq = request.cseq.seq;
+      if (by === 'caller') {
+        if (seq > dialog.callerCSeq) dialog.callerCSeq = seq;
+      } else if (seq > dialog.calleeCSeq) dialog.calleeCSeq = seq;
+    }
+    // §16.2: a stateful proxy answers an INVITE with 100 itself; the far end's 100 is not relayed.
+    if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
+    const context = this.proxy.createContext(tx, request, flow, this, 'single', { loopToken, recordRoute: false });
+    const ctxData: InDialogContext = { kind: 'in-dialog', dialog, by };
+    context.data = ctxData;
+    context.start([{ flowId: direction.flowId }]);
+  }
+
+  private forwardAck(ack: SipRequest, target: ProxyTarget, loopToken: string): void {
+    try {
+      const sent = this.proxy.forwardStateless(ack, target, loopToken);
+      if (sent !== undefined) sent.catch((e: unknown) => this.ackNotForwarded(ack, e));
+    } catch (e) {
+      this.ackNotForwarded(ack, e);
+    }
+  }
+
+  private ackNotForwarded(ack: SipRequest, e: unknown): void {
+    if (isProxyError(e)) this.logger.debug({ err: e, callId: ack.callId }, 'ACK not forwarded');
+    else this.reportError(e);
+  }
+
+  // ---- out-of-dialog requests ----------------------------------------------------------------
+
+  private async register(request: SipRequest, tx: ServerTransaction, flow: Flow): Promise<void> {
+    const uri = request.uri;
+    if (uri.kind !== 'sip' || !this.addresses.isServedHost(uri.host)) return this.reply(tx, request, 403, 'Not A Domain Of This Registrar');
+    const outcome = await this.ports.authenticator.authenticate(request, flow, 'www');
+    if (tx.lastStatus >= 200) return;
+    if (outcome.kind === 'respond') return this.respond(tx, outcome.response);
+    const response = await this.ports.registrar.register(request, flow, outcome.party);
+    this.respond(tx, response);
+  }
+
+  /**
+   * INVITE, MESSAGE, SUBSCRIBE, REFER and OPTIONS outside a dialog: linking
+   * (Replaces / Target-Dialog), authentication, routing to a service or a
+   * user, identity assertion, forking.
+   */
+  private async outOfDialog(request: SipRequest, tx: ServerTransaction, flow: Flow, loopToken: string): Promise<void> {
+    const ref = dialogReference(request);
+    if (ref === 'malformed') return this.finish(tx, request, 400, 'Bad Replaces Or Target-Dialog');
+    let linked: RelayedDialog | undefined;
+    if (ref !== undefined) {
+      linked = this.dialogs.find(ref.callId, ref.tags[0], ref.tags[1]);
+      // RFC 3891 §3 / RFC 4538 §5: a reference to a dialog that does not exist is 481.
+      if (linked === undefined || linked.kind !== 'service') return this.finish(tx, request, 481, 'Referenced Dialog Does Not Exist');
+    }
+    const uri = request.uri;
+    let party: AuthenticatedParty;
+    if (linked !== undefined && this.isLinkedByFlow(request, flow, linked)) {
+      party = linked.party;
+    } else {
+      const challenge = uri.kind === 'sip' && this.addresses.isServedHost(uri.host) ? 'www' : 'proxy';
+      const outcome = await this.ports.authenticator.authenticate(request, flow, challenge);
+      if (tx.lastStatus >= 200) return this.done();
+      if (outcome.kind === 'respond') {
+        this.respond(tx, outcome.response);
+        return this.done();
+      }
+      party = outcome.party;
+      if (linked !== undefined && !this.isLinkedUser(request, party, linked)) {
+        return this.finish(tx, request, 403, 'Not The User Of The Referenced Dialog');
+      }
+    }
+    if (tx.lastStatus >= 200) return this.done();
+    // Nothing the client says about who it is, or credentials meant for the relay, goes on.
+    this.ports.identity.stripClientIdentity(request);
+    request.removeHeader('authorization');
+    request.removeHeader('proxy-authorization');
+    // Requests from an application server to a subscriber go to the subscriber's registered contacts.
+    if (party.kind === 'app-server' && uri.kind === 'sip' && uri.user !== undefined && this.addresses.isServedHost(uri.host)) {
+      const bindings = await this.ports.location.lookup(uri.userDecoded + '@' + uri.hostname);
+      if (tx.lastStatus >= 200) return this.done();
+      if (bindings.length) return this.forwardToBindings(request, tx, flow, party, bindings, loopToken);
+    }
+    const decision = this.ports.routing.route(request, party);
+    if (decision === undefined) return this.finish(tx, request, 404, 'No Such Service');
+    const lookup = this.ports.directory.lookup(decision.service);
+    if (!lookup.known || lookup.service === undefined) return this.finish(tx, request, 404, 'No Such Service');
+    if (lookup.targets.length === 0) {
+      return this.finish(tx, request, 480, undefined, [['Retry-After', String(this.ports.directory.retryAfterSeconds(decision.service))]]);
+    }
+    if (request.method === 'INVITE' && this.dialogs.isFull) {
+      return this.finish(tx, request, 503, 'Too Many Sessions', [['Retry-After', String(this.drainRetryAfter)]]);
+    }
+    const service = lookup.service;
+    const mode = this.forkMode(request, service);
+    const targets = lookup.targets.length > this.maxBranches ? lookup.targets.slice(0, this.maxBranches) : lookup.targets;
+    const forkGroup = newSessionId();
+    const proxyTargets: ProxyTarget[] = targets.map((t) => ({
+      uri: t.uri,
+      flowId: t.flowId,
+      weight: t.weight,
+      load: t.load,
+      key: t.appServer + ' ' + t.uri.toString(),
+      data: { target: t, sessionId: '', countsLoad: false, dialogs: 0 } satisfies BranchData,
+    }));
+    if (request.method === 'INVITE' && tx.lastStatus === 0) tx.respond(createResponse(request, 100));
+    const context = this.proxy.createContext(tx, request, flow, this, mode, { loopToken, recordRoute: DIALOG_CREATING.has(request.method) });
+    const data: ServiceContext = {
+      kind: 'service',
+      party,
+      service: decision.service,
+      facts: decision.facts,
+      forkGroup,
+      linkedFrom: linked?.sessionId,
+      requestedAt: this.clock.wallNow(),
+    };
+    context.data = data;
+    context.start(proxyTargets);
+  }
+
+  /** Parallel fork to a subscriber's registered contacts, for a request from an application server. */
+  private forwardToBindings(request: SipRequest, tx: ServerTransaction, flow: Flow, party: AuthenticatedParty, bindings: Binding[], loopToken: string): void {
+    const targets: ProxyTarget[] = [];
+    for (const b of bindings) {
+      if (targets.length >= this.maxBranches) break;
+      // A `.invalid` contact (RFC 7118 §5.2) is reachable only over the flow it registered on.
+      if (b.flowId === undefined && b.contact.host.toLowerCase().endsWith('.invalid')) continue;
+      targets.push({ uri: b.contact, flowId: b.flowId, data: { target: undefined, sessionId: '', countsLoad: false, dialogs: 0 } satisfies BranchData });
+    }
+    if (targets.length === 0) return this.finish(tx, request, 480);
+    if (request.method === 'INVITE' && tx.lastStatus === 0) tx.respond(createResponse(request, 100));
+    const context = this.proxy.createContext(tx, request, flow, this, targets.length > 1 ? 'race' : 'single', {
+      loopToken,
+      recordRoute: DIALOG_CREATING.has(request.method),
+    });
+    const data: LocationContext = { kind: 'location', party, forkGroup: newSessionId() };
+    context.data = data;
+    context.start(targets);
+  }
+
+  /** The service's mode, or `all` when the client asks for no-cancel and the service allows it (RFC 3841 §9.1). */
+  private forkMode(request: SipRequest, service: ServiceConfig): ForkMode {
+    if (service.allowNoCancel && request.hasHeader('request-disposition')) {
+      for (const d of request.headerList('request-disposition')) if (d.toLowerCase() === 'no-cancel') return 'all';
+    }
+    return service.fork;
+  }
+
+  /**
+   * A request that refers to a dialog may ride on that dialog's
+   * authorization without new credentials when it comes over the very
+   * connection the dialog's caller used (a reliable flow: TCP, TLS, WS or
+   * WSS, whose source cannot be spoofed as a UDP source can) and its From
+   * names the same user.
+   */
+  private isLinkedByFlow(request: SipRequest, flow: Flow, dialog: RelayedDialog): boolean {
+    return flow.reliable && flow.id === dialog.callerFlowId && this.isLinkedUser(request, dialog.party, dialog);
+  }
+
+  /** The request's From and `party` are the user of `dialog` (a subscriber). */
+  private isLinkedUser(request: SipRequest, party: AuthenticatedParty, dialog: RelayedDialog): boolean {
+    const owner = dialog.party;
+    if (owner.kind !== 'subscriber' || party.kind !== owner.kind || party.id !== owner.id) return false;
+    const from = request.from.uri;
+    return from.kind === 'sip' && from.userDecoded === owner.username && from.hostname === owner.domain.toLowerCase();
+  }
+
+  // ---- ResponseContextOwner ------------------------------------------------------------------
+
+  branchStarting(context: ResponseContext, branch: ProxyBranch): void {
+    const data = context.data as ContextData;
+    if (data.kind === 'in-dialog') return;
+    const b = branch.data as BranchData;
+    b.sessionId = newSessionId();
+    if (data.kind === 'service') {
+      this.ports.identity.assert(branch.request, {
+        party: data.party,
+        service: data.service,
+        facts: data.facts,
+        sessionId: b.sessionId,
+        forkGroup: data.forkGroup,
+        target: b.target as ServiceTarget,
+      });
+    }
+  }
+
+  branchSent(context: ResponseContext, branch: ProxyBranch): void {
+    const data = context.data as ContextData;
+    if (data.kind !== 'service' || !context.isInvite) return;
+    const b = branch.data as BranchData;
+    const target = b.target as ServiceTarget;
+    b.countsLoad = true;
+    this.ports.directory.adjustLoad(target, 1);
+    const observer = this.observer;
+    if (observer?.attemptStarted) {
+      try {
+        observer.attemptStarted({
+          sessionId: b.sessionId,
+          forkGroup: data.forkGroup,
+          callId: context.request.callId,
+          callerTag: context.request.from.tag ?? '',
+          party: data.party,
+          service: data.service,
+          target,
+          linkedFrom: data.linkedFrom,
+          requestedAt: this.clock.wallNow(),
+        });
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
+  }
+
+  branchFailed(context: ResponseContext, branch: ProxyBranch, status: number): void {
+    const data = context.data as ContextData;
+    if (data.kind !== 'service' || !context.isInvite) return;
+    const b = branch.data as BranchData;
+    if (b.countsLoad) {
+      b.countsLoad = false;
+      this.ports.directory.adjustLoad(b.target as ServiceTarget, -1);
+    }
+    if (b.sessionId === '' || branch.state === 'pending') return;
+    const observer = this.observer;
+    if (observer?.failed && branch.tx !== undefined) {
+      try {
+        observer.failed(
+          {
+            sessionId: b.sessionId,
+            forkGroup: data.forkGroup,
+            callId: context.request.callId,
+            callerTag: context.request.from.tag ?? '',
+            party: data.party,
+            service: data.service,
+            target: b.target as ServiceTarget,
+            linkedFrom: data.linkedFrom,
+          },
+          // "487 for CANCEL" whatever the branch itself said.
+          context.isCancelled ? 487 : status,
+        );
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
+  }
+
+  contextEnded(context: ResponseContext): void {
+    if ((context.data as ContextData).kind !== 'in-dialog') this.done();
+  }
+
+  beforeRelay(context: ResponseContext, branch: ProxyBranch | undefined, response: SipResponse): boolean | Promise<boolean> {
+    const data = context.data as ContextData;
+    const status = response.status;
+    if (data.kind === 'in-dialog') return this.beforeRelayInDialog(context, data, response);
+    if (!context.isInvite || status >= 300 || branch === undefined) return true;
+    // A 2xx to a dialog-creating INVITE: a new dialog, or a retransmission of one.
+    const toTag = response.to.tag;
+    if (toTag === undefined) return true;
+    const existing = this.dialogs.find(response.callId, response.from.tag, toTag);
+    if (existing !== undefined) return existing.state !== 'answering' && existing.state !== 'refused';
+    const dialog = this.newDialog(context, data, branch, response, toTag);
+    if (dialog === undefined) {
+      context.refuseAnswer(503);
+      return false;
+    }
+    if (data.kind !== 'service') {
+      dialog.state = 'answered';
+      return true;
+    }
+    const answered = this.callObserver('answered', dialog);
+    if (answered === undefined) {
+      dialog.state = 'answered';
+      return true;
+    }
+    return answered.then((ok) => {
+      if (ok) dialog.state = 'answered';
+      else {
+        // Not stored, so not relayed: the application server ends its dialog when no ACK comes (§13.3.1.4).
+        dialog.state = 'refused';
+        this.releaseDialog(dialog);
+        context.refuseAnswer(500);
+      }
+      return ok;
+    });
+  }
+
+  private beforeRelayInDialog(context: ResponseContext, data: InDialogContext, response: SipResponse): boolean | Promise<boolean> {
+    const dialog = data.dialog;
+    if (dialog === undefined || dialog.kind !== 'service' || this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag) !== dialog) return true;
+    const method = context.request.method;
+    const status = response.status;
+    if (method === 'BYE') {
+      if (status < 200) return true;
+      // The session ends with the final response to BYE (§15.1.1: whatever it is).
+      this.dialogs.remove(dialog);
+      this.releaseLoad(dialog);
+      return this.callObserver('ended', dialog, data.by) ?? true;
+    }
+    if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300) {
+      const change = data.by + ' ' + context.request.cseq.seq;
+      if (dialog.lastChange === change) return true;
+      dialog.lastChange = change;
+      const details: SessionChangeDetails = {
+        method,
+        by: data.by,
+        contentType: context.request.contentType,
+        body: context.request.bodyText,
+        at: this.clock.wallNow(),
+      };
+      return this.callObserver('changed', dialog, undefined, details) ?? true;
+    }
+    return true;
+  }
+
+  private newDialog(context: ResponseContext, data: ServiceContext | LocationContext, branch: ProxyBranch, response: SipResponse, toTag: string): RelayedDialog | undefined {
+    const b = branch.data as BranchData;
+    const request = context.request;
+    const callerTag = request.from.tag ?? '';
+    const sessionId = b.dialogs++ === 0 ? b.sessionId : newSessionId();
+    const countsLoad = b.countsLoad;
+    b.countsLoad = false;
+    const dialog: RelayedDialog = {
+      key: DialogRegistry.key(request.callId, callerTag, toTag),
+      kind: data.kind,
+      sessionId,
+      forkGroup: data.forkGroup,
+      callId: request.callId,
+      callerTag,
+      calleeTag: toTag,
+      party: data.party,
+      service: data.kind === 'service' ? data.service : '',
+      target: b.target,
+      linkedFrom: data.kind === 'service' ? data.linkedFrom : undefined,
+      state: 'answering',
+      inviteCSeq: request.cseq.seq,
+      callerFlowId: context.inFlow.id,
+      calleeFlowId: branch.target.flowId,
+      callerContact: request.header('contact'),
+      calleeContact: response.header('contact'),
+      recordRoute: response.headerList('record-route'),
+      callerCSeq: request.cseq.seq,
+      calleeCSeq: 0,
+      answeredAt: this.clock.wallNow(),
+      startedAt: 0,
+      countsLoad,
+      lastChange: undefined,
+    };
+    if (!this.dialogs.add(dialog)) {
+      if (countsLoad && b.target) this.ports.directory.adjustLoad(b.target, -1);
+      return undefined;
+    }
+    return dialog;
+  }
+
+  private dialogStarted(dialog: RelayedDialog): void {
+    if (dialog.state === 'starting') dialog.state = 'confirmed';
+    dialog.startedAt = this.clock.wallNow();
+  }
+
+  /** Forgets a dialog that will not go on (and its load). */
+  private releaseDialog(dialog: RelayedDialog): void {
+    this.dialogs.remove(dialog);
+    this.releaseLoad(dialog);
+  }
+
+  private releaseLoad(dialog: RelayedDialog): void {
+    if (dialog.countsLoad && dialog.target) {
+      dialog.countsLoad = false;
+      this.ports.directory.adjustLoad(dialog.target, -1);
+    }
+  }
+
+  /**
+   * Calls an observer milestone. Undefined when there is nothing to wait
+   * for (no observer, a synchronous one, or one that threw: logged, and
+   * the message is relayed); else a promise of whether to relay.
+   */
+  private callObserver(
+    name: 'answered' | 'started' | 'ended' | 'changed',
+    dialog: RelayedDialog,
+    by?: 'caller' | 'callee',
+    details?: SessionChangeDetails,
+  ): Promise<boolean> | undefined {
+    const observer = this.observer;
+    if (observer === undefined || dialog.kind !== 'service') return undefined;
+    let result: Promise<void> | void;
+    try {
+      const m = dialogMilestone(dialog);
+      switch (name) {
+        case 'answered':
+          result = observer.answered?.(m);
+          break;
+        case 'started':
+          result = observer.started?.(m);
+          break;
+        case 'ended':
+          result = observer.ended?.(m, by ?? 'caller');
+          break;
+        case 'changed':
+          result = observer.changed?.(m, details);
+          break;
+      }
+    } catch (e) {
+      this.reportError(e);
+      return name === 'answered' ? Promise.resolve(false) : undefined;
+    }
+    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
+    // Only an answer that could not be stored is withheld; an end or change is relayed anyway,
+    // since the dialog goes on (or is over) whatever the record says.
+    const withhold = name === 'answered' || name === 'started';
+    return (result as Promise<void>).then(
+      () => true,
+      (e: unknown) => {
+        this.logger.error({ err: e, sessionId: dialog.sessionId, milestone: name }, 'session milestone not stored');
+        return !withhold;
+      },
+    );
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** The Request-URI names the relay itself: one of its domains or addresses, with no user part. */
+  private isAddressedToRelay(request: SipRequest): boolean {
+    let uri;
+    try {
+      uri = request.uri;
+    } catch {
+      return false;
+    }
+    return uri.kind === 'sip' && uri.user === undefined && this.addresses.isServedHost(uri.host);
+  }
+
+  /** §11.2: the relay's own capabilities; no authentication for a keep-alive OPTIONS to the relay itself. */
+  private answerOptions(tx: ServerTransaction, request: SipRequest): void {
+    this.reply(tx, request, 200, undefined, [
+      ['Allow', ALLOW],
+      ['Accept', ACCEPT],
+      ['Supported', SUPPORTED],
+    ]);
+  }
+
+  private fail(tx: ServerTransaction, request: SipRequest, failure: ValidationFailure): void {
+    this.reply(tx, request, failure.status, failure.reason, failure.headers);
+  }
+
+  private reply(tx: ServerTransaction, request: SipRequest, status: number, reason?: string, headers?: HeaderInit): void {
+    if (tx.lastStatus >= 200) return;
+    tx.respond(createResponse(request, status, { reason, headers, toTag: request.to.tag === undefined ? localTag() : undefined }));
+  }
+
+  private respond(tx: ServerTransaction, response: SipResponse): void {
+    if (tx.lastStatus >= 200 || tx.state === 'Terminated') return;
+    tx.respond(response);
+  }
+
+  /** Answers an out-of-dialog request locally and ends its in-flight count. */
+  private finish(tx: ServerTransaction, request: SipRequest, status: number, reason?: string, headers?: HeaderInit): void {
+    this.reply(tx, request, status, reason, headers);
+    this.done();
+  }
+
+  /** A port threw or rejected while a request was being handled: 500, logged. */
+  private failed(e: unknown, tx: ServerTransaction, request: SipRequest): void {
+    this.reportError(e);
+    try {
+      this.reply(tx, request, 500);
+    } catch (e2) {
+      this.reportError(e2);
+    }
+    this.done();
+  }
+
+  private reportError(error: unknown): void {
+    if (this.onErrorOption) {
+      try {
+        this.onErrorOption(error);
+      } catch {
+        // nowhere left to report to
+      }
+      return;
+    }
+    this.logger.error({ err: error }, 'relay core error');
+  }
+}
+
+/** A To tag for a response the relay makes itself. */
+function localTag(): string {
+  return newSessionId().slice(0, 12);
+}
+
