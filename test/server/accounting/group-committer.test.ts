@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupCommitter, type GroupCommitTransaction, type TransactionWork } from '../../../server/accounting/group-committer.js';
+import { isAccountingError } from '../../../server/accounting/accounting-error.js';
+import type { LedgerEntry } from '../../../server/billing/ledger.js';
+import { LedgerRepository } from '../../../server/store/ledger-repository.js';
+import type { OpenedStore } from '../../../server/store/open-store.js';
+import { backends, scratchDatabase, type ScratchDatabase } from '../store/store-backends.js';
+import { observe, sqliteCounter } from './accounting-fixture.js';
+
+function entry(ref: string): LedgerEntry {
+  return { account: 'user:alice@portal.test', side: 'debit', amount: 1, currency: 'EUR', kind: 'gross', reference: { type: 'charge', id: ref }, at: 0 };
+}
+
+describe.each(backends)('GroupCommitter on $name', ({ kind }) => {
+  let scratch: ScratchDatabase;
+  let store: OpenedStore;
+  beforeEach(async () => {
+    scratch = scratchDatabase(kind);
+    store = await scratch.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await scratch.dispose();
+  });
+
+  const insert =
+    (ref: string): TransactionWork<void> =>
+    (trx) =>
+      new LedgerRepository(trx).insert([entry(ref)]);
+
+  it('runs many concurrent writes in few transactions', async () => {
+    const transactions: GroupCommitTransaction[] = [];
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 2, onTransaction: (t) => transactions.push(t) });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => committer.run(insert(String(i)))));
+    expect(await store.ledger.forAccount('user:alice@portal.test')).toHaveLength(300);
+    expect(committer.stats).toMatchObject({ writes: 300, queued: 0 });
+    expect(transactions.length).toBeLessThanOrEqual(10);
+    expect(transactions.every((t) => t.committed && !t.retry)).toBe(true);
+  });
+
+  it('resolves a write only once its transaction has committed, as a second connection sees', async () => {
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 1, maxBatch: 16 });
+    if (kind === 'sqlite') {
+      // better-sqlite3 reads synchronously: at the instant the promise resolves the row must be there.
+      const other = sqliteCounter(scratch);
+      try {
+        const seen = await Promise.all(
+          Array.from({ length: 100 }, (_, i) => committer.run(insert(`r${i}`)).then(() => other.count('ledger_entries', `ref_id = 'r${i}'`))),
+        );
+        expect(seen).toEqual(Array(100).fill(1));
+      } finally {
+        other.close();
+      }
+    } else {
+      const events: string[] = [];
+      const logged = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 1, maxBatch: 16, onTransaction: (t) => events.push(`commit ${t.size}`) });
+      const other = await observe(scratch);
+      try {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            logged.run(insert(`r${i}`)).then(async () => {
+              events.push('resolve');
+              expect(await other.count('ledger_entries', `ref_id = 'r${i}'`)).toBe(1);
+            }),
+          ),
+        );
+      } finally {
+        await other.close();
+      }
+      // Every resolve follows the report of a committed transaction that held enough writes.
+      let committed = 0;
+      let resolved = 0;
+      for (const e of events) {
+        if (e === 'resolve') expect(++resolved).toBeLessThanOrEqual(committed);
+        else committed += Number(e.split(' ')[1]);
+      }
+      expect(resolved).toBe(100);
+    }
+    await committer.close();
+  });
+
+  it('fails only the bad write of a batch: the others are retried alone and committed', async () => {
+    const transactions: GroupCommitTransaction[] = [];
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 5, onTransaction: (t) => transactions.push(t) });
+    const results = await Promise.allSettled([
+      committer.run(insert('a')),
+      committer.run(async (trx) => {
+        await new LedgerRepository(trx).insert([{ ...entry('bad'), amount: -1 }]);
+      }),
+      committer.run(insert('b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await store.ledger.forAccount('user:alice@portal.test')).map((e) => e.reference.id)).toEqual(['a', 'b']);
+    expect(transactions[0]).toMatchObject({ size: 3, committed: false, retry: false });
+    expect(transactions.slice(1).map((t) => [t.committed, t.retry])).toEqual([[true, true], [false, true], [true, true]]);
+    expect(committer.stats.failedBatches).toBe(1);
+  });
+
+  it('with maxBatch 1 commits every write in its own transaction', async () => {
+    const committer = new GroupCommitter(store.db, store.dialect, { maxBatch: 1, maxDelayMs: 0 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => committer.run(insert(String(i)))));
+    expect(committer.stats.transactions).toBe(20);
+  });
+
+  it('commits what is queued on close, then refuses writes with ACCT_ERR_CLOSED', async () => {
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 50 });
+    const pending = committer.run(insert('last'));
+    await committer.close();
+    await pending;
+    expect(await store.ledger.forReference({ type: 'charge', id: 'last' })).toHaveLength(1);
+    const refused = await committer.run(insert('late')).catch((e: unknown) => e);
+    expect(isAccountingError(refused, 'ACCT_ERR_CLOSED')).toBe(true);
+  });
+
+  it('reports a failed post to onError', async () => {
+    const errors: unknown[] = [];
+    const committer = new GroupCommitter(store.db, store.dialect, { onError: (e) => errors.push(e) });
+    committer.post(async () => {
+      throw new Error('boom');
+    });
+    await committer.flush();
+    expect(errors).toHaveLength(1);
+  });
+});
+
+describe('GroupCommitter options', () => {
+  it('refuses a batch size below 1 and a negative window', () => {
+    // The database is never touched when construction fails.
+    const db = {} as never;
+    expect(() => new GroupCommitter(db, 'sqlite', { maxBatch: 0 })).toThrow(TypeError);
+    expect(() => new GroupCommitter(db, 'sqlite', { maxDelayMs: -1 })).toThrow(TypeError);
+  });
+});
