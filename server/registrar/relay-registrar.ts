@@ -60,8 +60,8 @@ interface Registering {
   key: string;
   /** The AOR as written into each binding. */
   aor: string;
-  /** For an application server: its service, and its weight for it. */
-  service?: { name: string; weight: number };
+  /** For an application server: its service, its weight for it, and whether the store fixes its address. */
+  service?: { name: string; weight: number; fixedTarget: boolean };
 }
 
 type Refusal = { status: number; reason?: string; headers?: Array<[string, string]> };
@@ -183,7 +183,8 @@ export class RelayRegistrar implements Registrar {
     });
     if (outcome !== undefined && !outcome.ok) return this.refuse(request, { status: 500, reason: 'Out of Order REGISTER' });
     const bindings = outcome?.bindings ?? (await this.location.lookup(who.key));
-    if (who.service !== undefined && outcome !== undefined) {
+    // A service attached with a fixed target URI is sent there "instead of where it registers" (CLI, store).
+    if (who.service !== undefined && !who.service.fixedTarget && outcome !== undefined) {
       this.directory?.setRegistrations(
         party.username,
         who.service.name,
@@ -229,7 +230,7 @@ export class RelayRegistrar implements Registrar {
     const row = provided.find((s) => s.service === user && !s.disabled);
     if (row === undefined) return { status: 403, reason: 'Not a Service of This Application Server' };
     const aor = user + '@' + domain;
-    return { key: `app-server:${party.username}:${aor}`, aor, service: { name: user, weight: row.weight } };
+    return { key: `app-server:${party.username}:${aor}`, aor, service: { name: user, weight: row.weight, fixedTarget: row.targetUri !== null } };
   }
 
   private accept(request: SipRequest, bindings: readonly StoredBinding[], outbound: boolean): SipResponse {

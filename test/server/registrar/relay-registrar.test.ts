@@ -365,6 +365,17 @@ describe('RelayRegistrar', () => {
       expect(directory.setRegistrations).not.toHaveBeenCalled();
     });
 
+    it('does not make a registered target of a service the store sends to a fixed URI', async () => {
+      services.push({ ...serviceRow('cellar', 'bookstore'), targetUri: 'sip:books@10.0.0.9' });
+      const res = await makeRegistrar().register(
+        registerRequest({ aor: 'sip:bookstore@portal.test', contacts: ['<sip:books@10.0.0.5>'] }),
+        fakeFlow('UDP'),
+        appServer('cellar'),
+      );
+      expect(res.status).toBe(200);
+      expect(directory.setRegistrations).not.toHaveBeenCalled();
+    });
+
     it('tells the directory when an application server unregisters', async () => {
       const r = makeRegistrar();
       const aor = 'sip:wine@portal.test';
