@@ -16,7 +16,7 @@ import type { IncomingInvite } from './incoming-invite.js';
 import { IncomingRefer } from './incoming-refer.js';
 import { IncomingRequest, type IncomingRequestOwner } from './incoming-request.js';
 import { LazyOutcome } from './lazy-outcome.js';
-import { applyBody, applyHeaders, type RequestOptions } from './message-options.js';
+import { applyBody, applyHeaders, type BodyOptions, type RequestOptions } from './message-options.js';
 import { OutgoingRefer } from './outgoing-refer.js';
 import { OutgoingRequest, toUserAgentError } from './outgoing-request.js';
 import type { UserAgentCore } from './user-agent-core.js';
@@ -88,7 +88,7 @@ export interface InfoOptions extends RequestOptions {
 }
 
 /** Options of {@link Session.refer}. */
-export interface ReferOptions {
+export interface ReferOptions extends BodyOptions {
   /** Ask the target to replace this dialog (attended transfer, RFC 3891 §7 via Refer-To `?Replaces=`). */
   replaces?: Session | ReplacesValue;
   /** False sends `Refer-Sub: false` (RFC 4488): no NOTIFY expected. Default true. */
@@ -349,6 +349,8 @@ export class Session extends TypedEmitter<SessionEvents> implements IncomingRequ
     if (options.subscribe === false) headers.push(['Refer-Sub', 'false']);
     if (options.headers) headers.push(...options.headers);
     const template = this.dialog.createRequest('REFER', { contact: this.localContact, headers });
+    // A body tells the transferee more about what to ask for (e.g. the service details, docs/wire-contracts.md).
+    applyBody(template, options);
     this.core.decorateRequest(template);
     const refer = new OutgoingRefer((error, type) => this.core.logger.error({ err: error, event: type }, 'REFER listener threw'), template.cseq.seq);
     this.refers.push(refer);

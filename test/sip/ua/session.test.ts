@@ -234,6 +234,22 @@ describe('Session', () => {
       expect(net.find('alice', 'bob', 'REFER')[0].header('referred-by')).toBe('<sip:alice@10.0.0.1>');
     });
 
+    it('carries a body when given one (the details of the service to ask for)', async () => {
+      const { net, uac, uas } = await call();
+      let body = '';
+      let type: string | undefined;
+      uas.on('refer', (r) => {
+        body = r.request.bodyText;
+        type = r.request.contentType;
+        r.accept();
+      });
+      const refer = uac.refer('sip:beer@portal.test', { body: '{"category":"stout"}', contentType: 'application/vnd.siprelay.request+json' });
+      await net.settle();
+      expect((await refer.response).status).toBe(202);
+      expect(body).toBe('{"category":"stout"}');
+      expect(type).toBe('application/vnd.siprelay.request+json');
+    });
+
     it('declined with 603 when nobody listens', async () => {
       const { net, uac } = await call();
       const refer = uac.refer('sip:beer@portal.test');
