@@ -25,7 +25,11 @@ export interface GroupCommitOptions {
    * turn of the event loop.
    */
   readonly maxDelayMs?: number;
-  /** Timers of the batching window. Default the system clock. */
+  /**
+   * Timers of the batching window. Default: the host's timers, kept
+   * referenced so that queued writes keep the process alive until they
+   * are committed (the system clock's timers are unref'd).
+   */
   readonly clock?: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'>;
   /** Told about every transaction (for metrics and tests). */
   readonly onTransaction?: (info: GroupCommitTransaction) => void;
@@ -53,6 +57,13 @@ export interface GroupCommitStats {
   /** Writes waiting for a transaction. */
   readonly queued: number;
 }
+
+/** Like the system clock, but a pending timer keeps the process alive: queued writes must not be dropped. */
+const refTimers: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'> = {
+  now: () => systemClock.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms) as unknown as TimerHandle,
+  clearTimeout: (h) => clearTimeout(h as unknown as ReturnType<typeof setTimeout>),
+};
 
 interface QueuedWrite {
   readonly work: TransactionWork<unknown>;
@@ -101,7 +112,7 @@ export class GroupCommitter {
     this.maxDelayMs = options.maxDelayMs ?? 2;
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new TypeError('maxBatch must be an integer >= 1');
     if (!Number.isFinite(this.maxDelayMs) || this.maxDelayMs < 0) throw new TypeError('maxDelayMs must be a number >= 0');
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? refTimers;
   }
 
   /**

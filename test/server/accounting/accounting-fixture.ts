@@ -121,7 +121,9 @@ export async function observe(scratch: ScratchDatabase): Promise<Observer> {
     return {
       count: async (table, where) =>
         Number((db.prepare(`select count(*) as n from ${table}${where ? ` where ${where}` : ''}`).get() as { n: number }).n),
-      close: async () => db.close(),
+      close: async () => {
+        db.close();
+      },
     };
   }
   const client = new pg.Client({ connectionString: POSTGRES_URL });
