@@ -237,7 +237,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
 
   /** The dialogs the relay relayed a 2xx for and has not seen end: what shutdown must end. */
   liveDialogs(): LiveDialog[] {
-    return this.dialogs.snapshot();
+    return this.dialogs.snapshot().filter((d) => d.state !== 'refused');
   }
 
   /** Ends every transaction and closes the transport (TransactionLayer.close). */
@@ -694,12 +694,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     }
     return answered.then((ok) => {
       if (ok) dialog.state = 'answered';
-      else {
-        // Not stored, so not relayed: the application server ends its dialog when no ACK comes (§13.3.1.4).
-        dialog.state = 'refused';
-        this.releaseDialog(dialog);
-        context.refuseAnswer(500);
-      }
+      else this.refuseDialog(context, dialog);
       return ok;
     });
   }
@@ -777,10 +772,17 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     dialog.startedAt = this.clock.wallNow();
   }
 
-  /** Forgets a dialog that will not go on (and its load). */
-  private releaseDialog(dialog: RelayedDialog): void {
-    this.dialogs.remove(dialog);
+  /**
+   * The answer of `dialog` could not be stored, so it is not relayed: the
+   * client gets 500 and the application server, never ACKed, ends its
+   * dialog itself (§13.3.1.4). The dialog stays known as `refused` for
+   * 64*T1, so the 2xx retransmissions of that wait are dropped too.
+   */
+  private refuseDialog(context: ResponseContext, dialog: RelayedDialog): void {
+    dialog.state = 'refused';
     this.releaseLoad(dialog);
+    context.refuseAnswer(500);
+    this.clock.setTimeout(() => this.dialogs.remove(dialog), 64 * this.transactions.timers.t1);
   }
 
   private releaseLoad(dialog: RelayedDialog): void {

@@ -211,17 +211,17 @@ export class ResponseContext implements ServerTransactionUser {
       if (this.finalChosen) return this.maybeFinish();
       this.finalChosen = true;
       this.answered = true;
-      this.closeAfterAnswer();
       this.relay(branch, response, true);
+      this.closeAfterAnswer();
       return this.maybeFinish();
     }
-    if (!this.answered) {
-      this.answered = true;
-      this.finalChosen = true;
-      this.closeAfterAnswer();
-    }
+    const firstOfContext = !this.answered;
+    this.answered = true;
+    this.finalChosen = true;
     // §16.7 step 5: every 2xx to INVITE goes upstream at once, retransmissions and further forks included.
+    // Relayed before the others are cancelled, so that their outcomes never overtake it.
     this.relay(branch, response, true);
+    if (firstOfContext) this.closeAfterAnswer();
     this.maybeFinish();
   }
 

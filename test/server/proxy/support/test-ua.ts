@@ -150,7 +150,9 @@ export class TestUa implements TransactionLayerHandler {
         call.transportError = true;
       },
     };
-    call.tx = request.method === 'INVITE' ? this.layer.sendInvite(request, flow, user) : this.layer.sendRequest(request, flow, user);
+    // A CANCEL keeps the INVITE's Via, so it reaches the same server transaction (§9.1).
+    const options = request.method === 'CANCEL' && request.hasHeader('via') ? { keepTopVia: true } : undefined;
+    call.tx = request.method === 'INVITE' ? this.layer.sendInvite(request, flow, user, options) : this.layer.sendRequest(request, flow, user, options);
     return call;
   }
 
