@@ -3,11 +3,15 @@ import { CommanderError, Command } from 'commander';
 import { isStoreError } from '../store/store-error.js';
 import { CliError, CliExitCodes } from './cli-error.js';
 import { processIo, type CliIo } from './cli-io.js';
+import { accountCommand } from './commands/account-command.js';
 import { apiKeyCommand } from './commands/apikey-command.js';
 import { appServerCommand } from './commands/appserver-command.js';
+import { billCommand } from './commands/bill-command.js';
 import { keysCommand } from './commands/keys-command.js';
 import { migrateCommand } from './commands/migrate-command.js';
 import { serveCommand } from './commands/serve-command.js';
+import { sessionsCommand } from './commands/sessions-command.js';
+import { settlementCommand } from './commands/settlement-command.js';
 import { userCommand } from './commands/user-command.js';
 
 /** The `siprelay` command tree, writing to `io`. A fresh one per run: commander keeps parse state. */
@@ -24,6 +28,10 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(apiKeyCommand(io));
   program.addCommand(keysCommand(io));
   program.addCommand(migrateCommand(io));
+  program.addCommand(sessionsCommand(io));
+  program.addCommand(billCommand(io));
+  program.addCommand(settlementCommand(io));
+  program.addCommand(accountCommand(io));
 
   // Every command reports through io, and errors come back to runCli instead of exiting.
   const configure = (cmd: Command) => {
