@@ -25,6 +25,7 @@ import { RelayAddresses } from './proxy/relay-addresses.js';
 import type { ValidationFailure } from './proxy/request-validation.js';
 import { ResponseContext, type ResponseContextOwner } from './proxy/response-context.js';
 import type {
+  AssertionContext,
   AuthenticatedParty,
   Authenticator,
   Binding,
@@ -588,20 +589,22 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
 
   // ---- ResponseContextOwner ------------------------------------------------------------------
 
-  branchStarting(context: ResponseContext, branch: ProxyBranch): void {
-    const data = context.data as ContextData;
+  branchStarting(ctx: ResponseContext, branch: ProxyBranch): void {
+    const data = ctx.data as ContextData;
     if (data.kind === 'in-dialog') return;
     const b = branch.data as BranchData;
     b.sessionId = newSessionId();
     if (data.kind === 'service') {
-      this.ports.identity.assert(branch.request, {
+      const context: AssertionContext = {
         party: data.party,
         service: data.service,
         facts: data.facts,
         sessionId: b.sessionId,
         forkGroup: data.forkGroup,
         target: b.target as ServiceTarget,
-      });
+      };
+      if (data.linkedFrom !== undefined) context.linkedFrom = data.linkedFrom;
+      this.ports.identity.assert(branch.request, context);
     }
   }
 
@@ -701,7 +704,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
 
   private beforeRelayInDialog(context: ResponseContext, data: InDialogContext, response: SipResponse): boolean | Promise<boolean> {
     const dialog = data.dialog;
-    if (dialog === undefined || dialog.kind !== 'service' || this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag) !== dialog) return true;
+    if (dialog === undefined || this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag) !== dialog) return true;
     const method = context.request.method;
     const status = response.status;
     if (method === 'BYE') {
