@@ -27,25 +27,19 @@ export interface AdminAuthOptions {
  * `api-key:<id>`), for the log.
  */
 export function adminAuth(options: AdminAuthOptions): RequestHandler {
-  const expected = options.token === undefined ? undefined : digest(options.token);
+  const verify = adminBearerVerifier(options);
   return async function adminAuthentication(req, res, next) {
-    if (expected === undefined) {
+    if (options.token === undefined) {
       return next(httpApiError('HTTP_ERR_ADMIN_DISABLED', 'the admin API is off: configure admin.token (SIPRELAY_ADMIN__TOKEN) to turn it on'));
     }
     const header = req.get('authorization') ?? '';
     const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
     const presented = match?.[1];
     if (presented !== undefined) {
-      if (timingSafeEqual(digest(presented), expected)) {
-        res.locals.adminActor = 'token';
+      const actor = await verify(presented);
+      if (actor !== undefined) {
+        res.locals.adminActor = actor;
         return next();
-      }
-      if (presented.startsWith(API_KEY_PREFIX)) {
-        const identity = await options.apiKeys.verify(presented);
-        if (identity?.kind === 'admin') {
-          res.locals.adminActor = `api-key:${identity.keyId}`;
-          return next();
-        }
       }
     }
     res.setHeader('WWW-Authenticate', presented === undefined ? 'Bearer realm="siprelay-admin"' : 'Bearer realm="siprelay-admin", error="invalid_token"');
@@ -55,6 +49,23 @@ export function adminAuth(options: AdminAuthOptions): RequestHandler {
         presented === undefined ? 'send Authorization: Bearer <admin token or admin API key>' : 'the token is not the admin token or an admin API key',
       ),
     );
+  };
+}
+
+/**
+ * The admin check alone, for other routers that guard operator endpoints
+ * (`AdminVerifier` of the accounting API): who the bearer token is
+ * (`token` or `api-key:<id>`), or undefined when it is neither the admin
+ * token nor an admin API key, or when no admin token is configured.
+ */
+export function adminBearerVerifier(options: AdminAuthOptions): (bearer: string) => Promise<string | undefined> {
+  const expected = options.token === undefined ? undefined : digest(options.token);
+  return async (bearer) => {
+    if (expected === undefined || typeof bearer !== 'string') return undefined;
+    if (timingSafeEqual(digest(bearer), expected)) return 'token';
+    if (!bearer.startsWith(API_KEY_PREFIX)) return undefined;
+    const identity = await options.apiKeys.verify(bearer);
+    return identity?.kind === 'admin' ? `api-key:${identity.keyId}` : undefined;
   };
 }
 

@@ -292,7 +292,7 @@ export function adminRouter(options: AdminRouterOptions): Router {
     },
   });
 
-  router.use((req, _res, next) => next(httpApiError('HTTP_ERR_NOT_FOUND', `no admin API at ${req.method} ${req.baseUrl}${req.path}`)));
+  // Unknown paths fall through: routers mounted later under /admin/v1 (sessions, bills) come after this one.
   return router;
 }
 

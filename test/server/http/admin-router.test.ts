@@ -1,4 +1,6 @@
+import { Router } from 'express';
 import { describe, expect, it } from 'vitest';
+import { adminBearerVerifier } from '../../../server/http/admin-auth.js';
 import { createAuthenticator } from '../../../server/auth/create-authenticator.js';
 import type { AdminChange } from '../../../server/http/admin-router.js';
 import { SigningKeyRing } from '../../../server/identity/signing-key-ring.js';
@@ -42,6 +44,27 @@ describe.each(backends)('admin API on $name', ({ kind }) => {
       expect((await s.call('GET', '/admin/v1/subscribers', { token: shop.key })).status).toBe(401);
       await t.store.apiKeys.revoke(admin.apiKey.id);
       expect((await s.call('GET', '/admin/v1/subscribers', { token: admin.key })).status).toBe(401);
+    });
+
+    it('guards routers mounted later under /admin/v1 too, and lets them answer', async () => {
+      const s = await serve(t.store);
+      const sessions = Router();
+      sessions.get('/', (_req, res) => {
+        res.json({ sessions: [], actor: res.locals.adminActor });
+      });
+      s.http.mount('/admin/v1/sessions', sessions);
+      expect((await s.call('GET', '/admin/v1/sessions', { token: null })).status).toBe(401);
+      expect((await s.call('GET', '/admin/v1/sessions')).json).toEqual({ sessions: [], actor: 'token' });
+    });
+
+    it('offers the same check to other routers (adminBearerVerifier)', async () => {
+      const admin = await t.store.apiKeys.create({ kind: 'admin' });
+      const verify = adminBearerVerifier({ token: ADMIN_TOKEN, apiKeys: t.store.apiKeys });
+      expect(await verify(ADMIN_TOKEN)).toBe('token');
+      expect(await verify(admin.key)).toBe(`api-key:${admin.apiKey.id}`);
+      expect(await verify('srk_nope')).toBeUndefined();
+      expect(await verify(ADMIN_TOKEN.slice(1))).toBeUndefined();
+      expect(await adminBearerVerifier({ token: undefined, apiKeys: t.store.apiKeys })(admin.key)).toBeUndefined();
     });
 
     it('logs who made a change', async () => {
