@@ -259,13 +259,13 @@ export class RelayAuthenticator implements Authenticator {
   /** See {@link RelayAuthenticatorOptions.realm}. */
   private challengeRealm(request: SipRequest): string {
     if (this.fixedRealm !== undefined) return this.fixedRealm;
-    const target = request.uri;
-    if (target.kind === 'sip' && this.domains.has(target.hostname)) return target.hostname;
     try {
+      const target = request.uri;
+      if (target.kind === 'sip' && this.domains.has(target.hostname)) return target.hostname;
       const from = request.from.uri;
       if (from.kind === 'sip' && this.domains.has(from.hostname)) return from.hostname;
     } catch {
-      // A From that does not parse was refused by the transaction layer; be safe anyway.
+      // A URI that does not parse was refused by the transaction layer already; be safe anyway.
     }
     return this.firstDomain;
   }
