@@ -306,15 +306,16 @@ export class AppSession extends TypedEmitter<AppSessionEvents> {
    * Ends the session: sends `charges` first if given (waiting for the
    * relay's receipt), then BYE. Resolves once the BYE is answered. If the
    * user's BYE is being answered at that moment, the charges go into the
-   * 2xx to it instead. A charge refused by the relay still ends the session,
+   * 2xx to it instead, and it resolves at once. A charge refused by the relay still ends the session,
    * and `end()` then rejects with the charge's error. Calling it on an
    * ended session resolves (without charges) or rejects
    * `APPSERVER_ERR_SESSION_ENDED` (with charges).
    */
   end(options: EndOptions = {}): Promise<void> {
     if (this.answeringBye) {
+      // Resolve at once: an `ending` listener may await this, and the 2xx waits for that listener.
       if (options.charges) this.answeringBye.ending.charge(options.charges);
-      return this.ended().then(() => undefined);
+      return Promise.resolve();
     }
     if (this._state === 'ended' || this.dialogEnded) {
       return options.charges ? Promise.reject(this.endedError('end with charges')) : Promise.resolve();

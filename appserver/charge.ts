@@ -150,14 +150,10 @@ export function chargeTotal(body: ChargeBody): { amount: number; currency: strin
  */
 export function parseChargeReceiptHeader(value: string | undefined): { id: string } | undefined {
   if (value === undefined) return undefined;
-  const [state, ...params] = value.split(';').map((p) => p.trim());
-  if (state.toLowerCase() !== 'stored') return undefined;
-  for (const p of params) {
-    const eq = p.indexOf('=');
-    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'id') continue;
-    let v = p.slice(eq + 1).trim();
-    if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
-    if (v !== '') return { id: v };
-  }
-  return undefined;
+  const semi = value.indexOf(';');
+  if ((semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase() !== 'stored') return undefined;
+  const m = /;\s*id\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(value);
+  if (!m) return undefined;
+  const id = m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2];
+  return id === '' ? undefined : { id };
 }

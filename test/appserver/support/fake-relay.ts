@@ -52,6 +52,8 @@ export class FakeRelay {
   };
   /** When true, REGISTER and OPTIONS are not answered (a relay that hangs). */
   silent = false;
+  /** When set, REGISTERs are answered with this status (after authentication). */
+  registerStatus: number | undefined;
   private readonly digest: DigestFixture;
   private readonly allowed: Record<string, string[]> | undefined;
 
@@ -170,6 +172,7 @@ export class FakeRelay {
     if (!v.ok) return r.reject(401, { headers: v.headers });
     const to = r.request.to.uri;
     const service = to.kind === 'sip' ? (to.user ?? '') : '';
+    if (this.registerStatus !== undefined) return r.respond(this.registerStatus);
     if (this.allowed && !(this.allowed[v.username] ?? []).includes(service)) return r.reject(403, { reason: 'Not a Service of This Application Server' });
     const key = `${service}@portal.test`;
     const expires = Number(r.request.header('expires') ?? '3600');
