@@ -74,7 +74,7 @@ export function normalized(response: SipResponse): string {
   return new TextDecoder()
     .decode(serializeMessage(response))
     .replace(/nonce="[^"]*"/g, 'nonce="N"')
-    .replace(/;tag=[^;\r\n,>]*/g, (m) => (m.startsWith(';tag=f') ? m : ';tag=T'));
+    .replace(/^(To:.*;tag=)[^;\r\n]*/m, '$1T');
 }
 
 /**

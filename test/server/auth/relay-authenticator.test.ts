@@ -173,6 +173,7 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
       const unknownUser = await answerTo('mallory', 'whatever');
       expect(wrongPassword.status).toBe(401);
       expect(normalized(unknownUser)).toBe(normalized(wrongPassword));
+      expect(normalized(unknownUser)).toMatch(/^To: .*;tag=T\r$/m);
       expect(unknownUser.header('WWW-Authenticate')).not.toBe(wrongPassword.header('WWW-Authenticate'));
       expect(outcomes.filter((o) => o === 'failed')).toHaveLength(2);
     });
