@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { InviteHandler } from '../../appserver/app-server.js';
 import type { AppSession } from '../../appserver/app-session.js';
 import { isAppServerError } from '../../appserver/app-server-error.js';
 import type { ServiceRequest } from '../../appserver/service-request.js';
@@ -114,7 +115,7 @@ describe('createAppServer', () => {
   });
 
   describe('app.invite() handlers', () => {
-    async function listening(service = 'wine', handler?: Parameters<Awaited<ReturnType<typeof appFor>>['invite']>[1]) {
+    async function listening(service = 'wine', handler?: InviteHandler) {
       const relay = await fakeRelay();
       const app = await appFor(relay);
       const seen: ServiceRequest[] = [];
