@@ -393,6 +393,13 @@ export class AppServer extends TypedEmitter<AppServerEvents> {
     }
     if (invite.state !== 'pending') return; // cancelled meanwhile
     const { claims, user, token } = verified;
+    // docs/protocol.md: the token names the session of this request's Session-ID (RFC 7989).
+    const sessionIdHeader = request.header('session-id');
+    if (sessionIdHeader !== undefined && sessionIdHeader.split(';')[0].trim().toLowerCase() !== claims.sid) {
+      this.logger.info({ callId: request.callId, sid: claims.sid }, 'INVITE refused: token for another Session-ID');
+      invite.reject(403, { reason: 'Relay Token For Another Session' });
+      return;
+    }
     // 2. Which route.
     const route = this.routes.get(claims.svc);
     if (!route) {

@@ -273,6 +273,18 @@ describe('createAppServer', () => {
       const forger = await makeKey('relay-key-1');
       expect(await refusalOf(await signToken(forger))).toEqual([403, 'Invalid Relay Token', 0]);
     });
+
+    it('refuses a token whose sid is not the request\'s Session-ID, and accepts a matching one', async () => {
+      const relay = await fakeRelay();
+      const app = await appFor(relay);
+      app.invite('wine', (_req, res) => res.accept({ url: 'http://localhost:8081/' }));
+      await app.listen();
+      const sid = newSid();
+      const other = await relay.invite('wine', { token: await token({ sid }), headers: [['Session-ID', `${newSid()};remote=00000000000000000000000000000000`]] }).finalResponse;
+      expect([other.status, other.reason]).toEqual([403, 'Relay Token For Another Session']);
+      const same = await relay.invite('wine', { token: await token({ sid }), headers: [['Session-ID', `${sid};remote=00000000000000000000000000000000`]] }).finalResponse;
+      expect(same.status).toBe(200);
+    });
   });
 
   describe('SDP offers (JsSIP-style clients)', () => {
