@@ -88,8 +88,8 @@ export async function settle<T>(p: Promise<T>, clock?: ManualClock): Promise<T> 
     () => (done = true),
     () => (done = true),
   );
-  for (let i = 0; i < 10_000 && !done; i++) {
-    await new Promise((r) => setImmediate(r));
+  for (const end = Date.now() + 10_000; !done && Date.now() < end; ) {
+    await tick();
     // Small steps, so that time moves no further than the timers need.
     if (clock.pending > 0) clock.advance(50);
   }
@@ -107,13 +107,23 @@ export async function expectDelayed<T>(p: Promise<T>, clock: ManualClock, ms: nu
     () => (done = true),
     () => (done = true),
   );
-  for (let i = 0; i < 10_000 && clock.pending === 0 && !done; i++) await new Promise((r) => setImmediate(r));
+  for (const end = Date.now() + 10_000; clock.pending === 0 && !done && Date.now() < end; ) await tick();
   if (done) throw new Error('the answer was not delayed');
   clock.advance(ms - 1);
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   if (done) throw new Error(`the answer came before ${ms} ms`);
   clock.advance(1);
   return p;
+}
+
+/** Lets I/O (the store) and timers of other code run. */
+export function tick(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 1));
+}
+
+/** Waits (in real time, at most 10 s) until `condition` holds. */
+export async function waitFor(condition: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !condition() && Date.now() < end; ) await tick();
 }
 
 /** A logger that keeps what it is given. */

@@ -9,6 +9,7 @@ import { RelayMetrics } from '../../../server/http/relay-metrics.js';
 import { startHttpServer } from '../../../server/http/start-http-server.js';
 import { useTestStore } from '../store/store-backends.js';
 import { testConfig, useHttpServer } from './http-harness.js';
+import { waitFor } from '../auth/auth-harness.js';
 
 /** The status of a GET with exactly these headers. */
 function statusOf(url: string, headers: Record<string, string>): Promise<number> {
@@ -206,7 +207,7 @@ describe('startHttpServer', () => {
         'OPTIONS sip:portal.test SIP/2.0\r\nVia: SIP/2.0/WS abc.invalid;branch=z9hG4bKws1\r\nMax-Forwards: 70\r\n' +
           'From: <sip:alice@portal.test>;tag=1\r\nTo: <sip:portal.test>\r\nCall-ID: ws-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
       );
-      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => received.length > 0);
       expect(received[0]?.message.isRequest && received[0].flow.protocol).toBe('WS');
       // Plain HTTP on the same port still reaches the app.
       expect((await fetch(running.url + '/healthz')).status).toBe(200);

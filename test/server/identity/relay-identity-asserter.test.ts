@@ -14,6 +14,7 @@ import type { AssertionContext, AuthenticatedParty, ServiceTarget } from '../../
 import { relayConfigSchema } from '../../../server/config/relay-config-schema.js';
 import { useTestStore } from '../store/store-backends.js';
 import { testConfig, useHttpServer } from '../http/http-harness.js';
+import { waitFor } from '../auth/auth-harness.js';
 
 const ISSUER = 'https://relay.portal.test';
 const SESSION = '3f2a9c4e8b1d4f6a9e0c7b5d2a1f8e3c';
@@ -252,7 +253,7 @@ describe('RelayIdentityAsserter', () => {
       const external = await t.store.signingKeys.rotate();
       expect(ring.current.kid).toBe(first.kid);
       clock.advance(60_000);
-      for (let i = 0; i < 100 && ring.current.kid === first.kid; i++) await new Promise((r) => setImmediate(r));
+      await waitFor(() => ring.current.kid !== first.kid);
       expect(ring.current.kid).toBe(external.kid);
       ring.stop();
       expect(clock.pending).toBe(0);

@@ -5,7 +5,7 @@ import { IdentityError } from '../../../server/identity/identity-error.js';
 import { JwsSigner } from '../../../server/identity/jws-signer.js';
 import { SigningKeyRing } from '../../../server/identity/signing-key-ring.js';
 import type { SigningKey } from '../../../server/store/signing-key-repository.js';
-import { recordingLogger } from '../auth/auth-harness.js';
+import { recordingLogger, waitFor } from '../auth/auth-harness.js';
 import { useTestStore } from '../store/store-backends.js';
 
 describe('SigningKeyRing', () => {
@@ -44,7 +44,7 @@ describe('SigningKeyRing', () => {
     ring.start();
     fail = true;
     clock.advance(1000);
-    for (let i = 0; i < 50 && logger.lines.length === 0; i++) await new Promise((r) => setImmediate(r));
+    await waitFor(() => logger.lines.length > 0 && clock.pending > 0);
     expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn' })]);
     expect(ring.current).toBe(first);
     expect(clock.pending).toBe(1); // still reloading
