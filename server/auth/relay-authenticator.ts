@@ -14,6 +14,7 @@ import { newTag } from '../../sip/util/random.js';
 import type { AuthenticatedParty, AuthOutcome, Authenticator } from '../relay-ports.js';
 import type { AuthThrottle, ThrottleScope } from './auth-throttle.js';
 import type { Principal } from './load-principal.js';
+import { throttleAddress } from './throttle-address.js';
 
 /** How one authentication ended, for metrics (`siprelay_auth_outcomes_total{outcome}`). */
 export type AuthOutcomeLabel =
@@ -172,21 +173,23 @@ export class RelayAuthenticator implements Authenticator {
   async authenticate(request: SipRequest, flow: Flow, challenge: 'www' | 'proxy'): Promise<AuthOutcome> {
     const status = challenge === 'proxy' ? 407 : 401;
     const headerName = challenge === 'proxy' ? 'proxy-authorization' : 'authorization';
-    const address = flow.remote.host;
+    const remote = flow.remote.host;
+    // What failures are counted under: the address, or an IPv6 address's /64.
+    const address = throttleAddress(remote);
     try {
       const claimed = this.claimedUsername(request, headerName);
       const state = await this.throttle.check(address, claimed);
       if (state.blockedForMs > 0) {
-        this.logRefusal(address, claimed, state.blockedScope!, state.blockedForMs);
+        this.logRefusal(remote, address, claimed, state.blockedScope!, state.blockedForMs);
         return this.respond('blocked', this.refusal(request, state.blockedForMs));
       }
       const result = await this.verifier.verify(request, headerName);
-      const outcome = await this.decide(request, result, status, address);
+      const outcome = await this.decide(request, result, status, remote, address);
       // Slowed: every answer waits, success included, so timing tells nothing.
       if (state.delayMs > 0) await this.sleep(state.delayMs);
       return outcome;
     } catch (e) {
-      this.logger.error({ err: e, address, method: request.method }, 'authentication failed: store or Redis unavailable');
+      this.logger.error({ err: e, address: remote, method: request.method }, 'authentication failed: store or Redis unavailable');
       return this.respond(
         'error',
         createResponse(request, 503, {
@@ -197,7 +200,13 @@ export class RelayAuthenticator implements Authenticator {
     }
   }
 
-  private async decide(request: SipRequest, result: DigestVerification, status: 401 | 407, address: string): Promise<AuthOutcome> {
+  private async decide(
+    request: SipRequest,
+    result: DigestVerification,
+    status: 401 | 407,
+    remote: string,
+    address: string,
+  ): Promise<AuthOutcome> {
     if (result.ok) {
       // The verifier has just read the principal through the cache.
       const principal = await this.principals.get(result.username, result.realm);
@@ -215,7 +224,13 @@ export class RelayAuthenticator implements Authenticator {
         const after = await this.throttle.recordFailure(address, result.username);
         if (after.blockStarted) {
           this.logger.warn(
-            { address, username: result.username, scope: after.blockStarted, blockedForMs: after.blockedForMs },
+            {
+              address: remote,
+              ...counted(remote, address),
+              username: result.username,
+              scope: after.blockStarted,
+              blockedForMs: after.blockedForMs,
+            },
             'authentication blocked after repeated failures',
           );
           this.refusalLogged.delete(refusalKey(address, result.username, after.blockStarted));
@@ -290,7 +305,7 @@ export class RelayAuthenticator implements Authenticator {
     return undefined;
   }
 
-  private logRefusal(address: string, username: string | undefined, scope: ThrottleScope, blockedForMs: number): void {
+  private logRefusal(remote: string, address: string, username: string | undefined, scope: ThrottleScope, blockedForMs: number): void {
     const key = refusalKey(address, username, scope);
     const now = this.clock.now();
     const last = this.refusalLogged.get(key);
@@ -298,7 +313,13 @@ export class RelayAuthenticator implements Authenticator {
     if (this.refusalLogged.size >= MAX_REFUSAL_LOG_KEYS) this.refusalLogged.clear();
     this.refusalLogged.set(key, now);
     this.logger.warn(
-      { address, username: scope === 'user-address' ? username : undefined, scope, retryAfterSeconds: Math.ceil(blockedForMs / 1000) },
+      {
+        address: remote,
+        ...counted(remote, address),
+        username: scope === 'user-address' ? username : undefined,
+        scope,
+        retryAfterSeconds: Math.ceil(blockedForMs / 1000),
+      },
       'authentication refused: blocked after repeated failures',
     );
   }
@@ -306,6 +327,11 @@ export class RelayAuthenticator implements Authenticator {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
+}
+
+/** The counter's address in a log line, when it is not the address itself (an IPv6 /64). */
+function counted(remote: string, address: string): { countedAs?: string } {
+  return remote === address ? {} : { countedAs: address };
 }
 
 function refusalKey(address: string, username: string | undefined, scope: ThrottleScope): string {

@@ -341,6 +341,16 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
       expect((await guess(auth, ALICE_ADDRESS, 'alice', 'alice-secret')).kind).toBe('authenticated');
     });
 
+    it('counts IPv6 clients by their /64: stepping to a neighbouring address does not escape a block', async () => {
+      await seed(t.store);
+      const { auth, logger } = relay();
+      for (let i = 1; i <= 4; i++) await guess(auth, `2001:db8:1:2::${i}`);
+      const next = respondOf(await guess(auth, '2001:db8:1:2:ffff::1', 'alice', 'alice-secret'));
+      expect(next.status).toBe(403);
+      expect(logger.lines.find((l) => l.level === 'warn')?.obj).toMatchObject({ address: '2001:db8:1:2::4', countedAs: '2001:db8:1:2::/64' });
+      expect((await guess(auth, '2001:db8:1:3::1', 'alice', 'alice-secret')).kind).toBe('authenticated');
+    });
+
     it('counts an unknown user exactly like a wrong password', async () => {
       await seed(t.store);
       const { auth } = relay();
