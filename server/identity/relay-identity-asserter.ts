@@ -138,6 +138,7 @@ export class RelayIdentityAsserter implements IdentityAsserter {
       jti: randomToken(22),
     };
     if (display) claims.name = display;
+    if (context.linkedFrom !== undefined) claims.linked = context.linkedFrom;
     const jwt = this.keys.current.sign(claims);
     this.onTokenSigned();
     return jwt;

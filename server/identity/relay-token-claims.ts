@@ -18,6 +18,11 @@ export interface RelayTokenClaims {
   facts: Record<string, string | number | boolean>;
   /** Fork group: shared by the branches of one forked request. */
   fork: string;
+  /**
+   * The session this one continues (transfer, flow 8: REFER, Replaces,
+   * Target-Dialog), when the relay linked them; its `sid`.
+   */
+  linked?: string;
   /** The user's display name, when the account has one (OpenID Connect's `name`). */
   name?: string;
   /** Issued at, seconds since the epoch. */

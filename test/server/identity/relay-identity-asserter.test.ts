@@ -154,6 +154,17 @@ describe('RelayIdentityAsserter', () => {
       } satisfies JWTPayload);
     });
 
+    it('names the session a transfer continues (linked), and only then', async () => {
+      const { a } = await asserter();
+      const transferred = invite();
+      a.assert(transferred, context({ linkedFrom: 'c'.repeat(32) }));
+      const { payload } = await jwtVerify(transferred.header(TOKEN_HEADER)!, await jwks(), verifyAt(t.clock));
+      expect(payload.linked).toBe('c'.repeat(32));
+      const fresh = invite();
+      a.assert(fresh, context());
+      expect((await jwtVerify(fresh.header(TOKEN_HEADER)!, await jwks(), verifyAt(t.clock))).payload).not.toHaveProperty('linked');
+    });
+
     it('gives every branch of a fork its own token for its own audience', async () => {
       const { a } = await asserter();
       const one = invite();
