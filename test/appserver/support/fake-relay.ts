@@ -37,8 +37,10 @@ export interface FakeRelayOptions {
 export class FakeRelay {
   readonly core: UserAgentCore;
   readonly transport: NodeTransport;
-  /** Service AOR (`wine@portal.test`) → registered Contact URI. */
+  /** Service AOR (`wine@portal.test`) → registered Contact URI (the last account to register it). */
   readonly bindings = new Map<string, string>();
+  /** `<account> <service AOR>` → registered Contact URI, for services several accounts provide. */
+  readonly accountBindings = new Map<string, string>();
   readonly registers: SipRequest[] = [];
   readonly options: SipRequest[] = [];
   readonly infos: SipRequest[] = [];
@@ -109,10 +111,11 @@ export class FakeRelay {
    */
   invite(
     service: string,
-    options: { token?: string; details?: unknown; body?: string; contentType?: string; multipart?: Array<{ contentType: string; body: string }>; headers?: Array<[string, string]> } = {},
+    options: { appServer?: string; token?: string; details?: unknown; body?: string; contentType?: string; multipart?: Array<{ contentType: string; body: string }>; headers?: Array<[string, string]> } = {},
   ): OutgoingInvite {
-    const contact = this.bindings.get(`${service}@portal.test`);
-    if (!contact) throw new Error(`${service} is not registered`);
+    const contact =
+      options.appServer === undefined ? this.bindings.get(`${service}@portal.test`) : this.accountBindings.get(`${options.appServer} ${service}@portal.test`);
+    if (!contact) throw new Error(`${service} is not registered${options.appServer ? ` by ${options.appServer}` : ''}`);
     const headers: Array<[string, string]> = [...(options.headers ?? [])];
     if (options.token !== undefined) headers.push(['Siprelay-Token', options.token]);
     headers.push(['P-Asserted-Identity', '"Alice A." <sip:alice@portal.test>']);
@@ -178,8 +181,13 @@ export class FakeRelay {
     const expires = Number(r.request.header('expires') ?? '3600');
     const contact = r.request.contacts;
     if (contact === '*' || contact.length === 0) return r.reject(400);
-    if (expires === 0) this.bindings.delete(key);
-    else this.bindings.set(key, contact[0].uri.toString());
+    if (expires === 0) {
+      this.bindings.delete(key);
+      this.accountBindings.delete(`${v.username} ${key}`);
+    } else {
+      this.bindings.set(key, contact[0].uri.toString());
+      this.accountBindings.set(`${v.username} ${key}`, contact[0].uri.toString());
+    }
     r.accept({ headers: [['Contact', `${r.request.header('contact')};expires=${Math.min(expires, 3600)}`]] });
   }
 }
