@@ -33,6 +33,11 @@ export interface SessionClosing {
    * sides had the dialog), `fail` records it as an attempt that failed.
    */
   readonly answeredWithoutAck: 'rate' | 'fail';
+  /**
+   * The segments, when the caller follows the session in memory (they are
+   * the ones it stored); read from the store otherwise.
+   */
+  readonly segments?: readonly SessionSegmentRecord[];
 }
 
 /** What closing did. */
@@ -76,7 +81,7 @@ export async function closeSession(trx: Kysely<Database>, accounts: AccountRepos
 
   const start = record.startedAt ?? record.answeredAt ?? c.endedAt;
   const durationMs = Math.max(0, c.durationMs ?? c.endedAt - start);
-  const segments = await sessions.segments(c.sessionId);
+  const segments = c.segments ?? (await sessions.segments(c.sessionId));
   let rated: RatedSession | null = null;
   let ratingError: string | null = null;
   try {
@@ -86,16 +91,30 @@ export async function closeSession(trx: Kysely<Database>, accounts: AccountRepos
     ratingError = `${e.code}: ${e.message}`;
   }
 
+  const ended: SessionRecord = {
+    ...record,
+    state: 'ended',
+    startedAt: record.startedAt ?? record.answeredAt,
+    endedAt: c.endedAt,
+    durationMs,
+    endedBy: c.endedBy,
+    endReason: c.endReason,
+    lastAliveAt: Math.max(c.endedAt, record.lastAliveAt ?? 0),
+    rating: rated,
+    ratingError,
+    amount: rated?.total ?? null,
+    updatedAt: c.endedAt,
+  };
   const changed = await sessions.update(
     c.sessionId,
     {
       state: 'ended',
-      started_at: record.startedAt ?? record.answeredAt,
+      started_at: ended.startedAt,
       ended_at: c.endedAt,
       duration_ms: durationMs,
       ended_by: c.endedBy,
       end_reason: c.endReason,
-      last_alive_at: Math.max(c.endedAt, record.lastAliveAt ?? 0),
+      last_alive_at: ended.lastAliveAt,
       rating: rated === null ? null : JSON.stringify(rated),
       rating_error: ratingError,
       amount: rated?.total.amount ?? null,
@@ -119,7 +138,7 @@ export async function closeSession(trx: Kysely<Database>, accounts: AccountRepos
     await new LedgerRepository(trx).insert(entries);
     await accounts.withExecutor(trx).applyPostings(entries);
   }
-  return { record: (await sessions.get(c.sessionId))!, rated, entries };
+  return { record: ended, rated, entries };
 }
 
 /** Segments ready for the billing core: looked up by position, free ones priced at 0. */

@@ -26,6 +26,15 @@ export interface GroupCommitOptions {
    */
   readonly maxDelayMs?: number;
   /**
+   * Transactions in flight at once on PostgreSQL, each on its own pooled
+   * connection, so that one batch's round trips overlap another's commit.
+   * Default 4 (keep it below the pool size). SQLite has one connection and
+   * one writer: always 1 there. Writes of different transactions may then
+   * commit in any order; every accounting write is idempotent and tolerates
+   * it (see docs/billing.md, "Durability").
+   */
+  readonly maxConcurrentTransactions?: number;
+  /**
    * Timers of the batching window. Default: the host's timers, kept
    * referenced so that queued writes keep the process alive until they
    * are committed (the system clock's timers are unref'd).
@@ -74,9 +83,9 @@ interface QueuedWrite {
 /**
  * Group commit: "store first, then answer" without one fsync per answer.
  *
- * Writes from concurrent calls are queued; one transaction at a time runs
- * a batch of them in order and commits, and only then does each write's
- * promise resolve. With SQLite in WAL mode and `synchronous=FULL`, or a
+ * Writes from concurrent calls are queued; a transaction runs a batch of
+ * them in order and commits, and only then does each write's promise
+ * resolve (one transaction at a time on SQLite, a few on PostgreSQL). With SQLite in WAL mode and `synchronous=FULL`, or a
  * PostgreSQL commit, a resolved write is on disk. Thousands of writes per
  * second then cost tens or hundreds of commits per second: while one
  * transaction commits, the next batch gathers.
@@ -95,9 +104,10 @@ interface QueuedWrite {
 export class GroupCommitter {
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
+  private readonly maxConcurrent: number;
   private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'>;
   private queue: QueuedWrite[] = [];
-  private running = false;
+  private active = 0;
   private timer: TimerHandle | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -112,6 +122,10 @@ export class GroupCommitter {
     this.maxDelayMs = options.maxDelayMs ?? 2;
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new TypeError('maxBatch must be an integer >= 1');
     if (!Number.isFinite(this.maxDelayMs) || this.maxDelayMs < 0) throw new TypeError('maxDelayMs must be a number >= 0');
+    this.maxConcurrent = dialect === 'sqlite' ? 1 : (options.maxConcurrentTransactions ?? 4);
+    if (!Number.isSafeInteger(this.maxConcurrent) || this.maxConcurrent < 1) {
+      throw new TypeError('maxConcurrentTransactions must be an integer >= 1');
+    }
     this.clock = options.clock ?? refTimers;
   }
 
@@ -135,13 +149,14 @@ export class GroupCommitter {
 
   /** Resolves when every write queued so far has been committed (or failed). */
   flush(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
-    if (this.timer !== undefined && !this.running) {
+    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.timer !== undefined) {
       this.clock.clearTimeout(this.timer);
       this.timer = undefined;
-      void this.drain();
     }
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    this.startWorkers(true);
+    return done;
   }
 
   /** Commits what is queued, then refuses new writes. Idempotent. */
@@ -155,35 +170,44 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.running) return;
     if (this.queue.length >= this.maxBatch) {
-      if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.drain();
+      // A full batch need not wait for company.
+      this.startWorkers(false);
       return;
     }
-    if (this.timer === undefined) {
+    if (this.timer === undefined && this.active < this.maxConcurrent) {
       this.timer = this.clock.setTimeout(() => {
         this.timer = undefined;
-        void this.drain();
+        this.startWorkers(true);
       }, this.maxDelayMs);
     }
   }
 
-  /** Runs batches until the queue is empty; one transaction at a time. */
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  /**
+   * Starts transactions while there is room: for full batches only, or for
+   * whatever is queued when the window has passed (`partial`).
+   */
+  private startWorkers(partial: boolean): void {
+    while (this.active < this.maxConcurrent && (this.queue.length >= this.maxBatch || (partial && this.queue.length > 0))) {
+      this.active++;
+      void this.worker();
+    }
+  }
+
+  /** Runs batches while writes are queued; one transaction per worker at a time. */
+  private async worker(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         await this.commitBatch(batch);
       }
     } finally {
-      this.running = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
+      this.active--;
+      if (this.active === 0 && this.queue.length === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
     }
   }
 

@@ -123,6 +123,8 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly listeners = new Set<(e: LiveSessionEvent) => void>();
   private touches = new Map<string, number>();
+  /** Operators of application servers, read once a minute at most (every attempt needs one). */
+  private readonly operators = new Map<string, { operator: string; readAt: number }>();
   private touchTimer: TimerHandle | undefined;
   readonly nodeId: string;
 
@@ -250,6 +252,7 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
     const previous = live?.state;
     if (live) live.state = 'ending';
     const accounts: AccountRepository = this.store.accounts;
+    const segments = live && live.segments.length > 0 ? toSegmentRecords(live) : undefined;
     const p = this.committer
       .run((trx) =>
         closeSession(trx, accounts, {
@@ -259,6 +262,7 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
           endedBy: by,
           endReason: reason ?? null,
           answeredWithoutAck: 'rate',
+          segments,
         }),
       )
       .then(
@@ -448,7 +452,20 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
     if (live.inserted) return;
     live.inserted = true;
     const attempt = this.attemptOf(live);
-    this.committer.post((trx) => new SessionRepository(trx).insertAttempt(attempt, attempt.requestedAt));
+    this.committer.post(async (trx) => {
+      const sessions = new SessionRepository(trx);
+      await sessions.insertAttempt({ ...attempt, operator: await this.operatorOf(sessions, live.appServer) }, attempt.requestedAt);
+    });
+  }
+
+  private async operatorOf(sessions: SessionRepository, appServer: string): Promise<string> {
+    const now = this.clock.now();
+    const cached = this.operators.get(appServer);
+    if (cached && now - cached.readAt < 60_000) return cached.operator;
+    const operator = await sessions.operatorOf(appServer);
+    if (this.operators.size > 10_000) this.operators.clear();
+    this.operators.set(appServer, { operator, readAt: now });
+    return operator;
   }
 
   private attemptOf(live: Live) {

@@ -105,6 +105,8 @@ export interface NewSessionAttempt {
   readonly nodeId: string;
   readonly requestedAt: number;
   readonly relayFee: RelayFee;
+  /** The application server's operator, when the caller knows it; read from `app_servers` otherwise. */
+  readonly operator?: string;
 }
 
 /** Filters of {@link SessionRepository.list}; all optional, combined with AND. */
@@ -167,7 +169,7 @@ export class SessionRepository {
    * application server's account (its name when unknown).
    */
   async insertAttempt(a: NewSessionAttempt, updatedAt: number): Promise<void> {
-    const server = await this.db.selectFrom('app_servers').select('operator').where('name', '=', a.appServer).executeTakeFirst();
+    const operator = a.operator ?? (await this.operatorOf(a.appServer));
     await this.db
       .insertInto('sessions')
       .values({
@@ -179,7 +181,7 @@ export class SessionRepository {
         plan: a.plan,
         service: a.service,
         app_server: a.appServer,
-        operator: server?.operator ?? a.appServer,
+        operator,
         call_id: a.callId,
         caller_tag: a.callerTag,
         callee_tag: a.calleeTag,
@@ -190,6 +192,12 @@ export class SessionRepository {
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
+  }
+
+  /** The operator of an application server: its account's, else its name (a static target without account). */
+  async operatorOf(appServer: string): Promise<string> {
+    const server = await this.db.selectFrom('app_servers').select('operator').where('name', '=', appServer).executeTakeFirst();
+    return server?.operator ?? appServer;
   }
 
   /**

@@ -95,9 +95,7 @@ export const migration: StoreMigration = {
     await db.schema.createIndex('sessions_node_state_idx').on('sessions').columns(['node_id', 'state']).execute();
     await db.schema.createIndex('sessions_user_idx').on('sessions').columns(['user_id', 'requested_at']).execute();
     await db.schema.createIndex('sessions_user_ended_idx').on('sessions').columns(['user_id', 'ended_at']).execute();
-    await db.schema.createIndex('sessions_operator_ended_idx').on('sessions').columns(['operator', 'ended_at']).execute();
     await db.schema.createIndex('sessions_state_idx').on('sessions').columns(['state', 'requested_at']).execute();
-    await db.schema.createIndex('sessions_fork_group_idx').on('sessions').column('fork_group').execute();
     await db.schema.createIndex('sessions_requested_idx').on('sessions').column('requested_at').execute();
 
     await db.schema
@@ -133,7 +131,7 @@ export const migration: StoreMigration = {
       .execute();
     await db.schema.createIndex('charges_session_idx').on('charges').column('session_id').execute();
     await db.schema.createIndex('charges_user_idx').on('charges').columns(['user_id', 'accepted_at']).execute();
-    await db.schema.createIndex('charges_refund_idx').on('charges').columns(['app_server', 'refund_of']).execute();
+    await db.schema.createIndex('charges_refund_idx').on('charges').column('refund_of').execute();
 
     await db.schema
       .createTable('ledger_entries')

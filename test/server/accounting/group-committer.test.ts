@@ -112,6 +112,25 @@ describe.each(backends)('GroupCommitter on $name', ({ kind }) => {
     expect(isAccountingError(refused, 'ACCT_ERR_CLOSED')).toBe(true);
   });
 
+  it(kind === 'postgres' ? 'runs up to maxConcurrentTransactions transactions at once' : 'runs one transaction at a time on SQLite', async () => {
+    const committer = new GroupCommitter(store.db, store.dialect, { maxBatch: 2, maxDelayMs: 0, maxConcurrentTransactions: 3 });
+    let inFlight = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        committer.run(async (trx) => {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise((r) => setTimeout(r, 10));
+          await new LedgerRepository(trx).insert([entry(String(i))]);
+          inFlight--;
+        }),
+      ),
+    );
+    expect(most).toBe(kind === 'postgres' ? 3 : 1);
+    expect(await store.ledger.forAccount('user:alice@portal.test')).toHaveLength(12);
+  });
+
   it('reports a failed post to onError', async () => {
     const errors: unknown[] = [];
     const committer = new GroupCommitter(store.db, store.dialect, { onError: (e) => errors.push(e) });
