@@ -27,6 +27,8 @@ export interface RelayTokenClaims {
   facts: Record<string, string | number | boolean>;
   /** Fork group shared by the branches of one forked request. */
   fork: string;
+  /** The session this one continues (a transfer: REFER, Replaces, Target-Dialog), when the relay linked them: its `sid`. */
+  linked?: string;
   /** The user's display name, when the account has one. */
   name?: string;
   iat: number;
@@ -183,6 +185,7 @@ function checkClaims(p: JWTPayload): RelayTokenClaims {
   if (typeof facts !== 'object' || facts === null || Array.isArray(facts)) throw bad('facts');
   if (p.fork !== undefined && typeof p.fork !== 'string') throw bad('fork');
   if (p.name !== undefined && typeof p.name !== 'string') throw bad('name');
+  if (p.linked !== undefined && (typeof p.linked !== 'string' || !SESSION_ID.test(p.linked))) throw bad('linked');
   const aud = Array.isArray(p.aud) ? p.aud[0] : p.aud;
   return {
     iss: typeof p.iss === 'string' ? p.iss : '',
@@ -193,6 +196,7 @@ function checkClaims(p: JWTPayload): RelayTokenClaims {
     facts: facts as Record<string, string | number | boolean>,
     fork: typeof p.fork === 'string' ? p.fork : '',
     name: typeof p.name === 'string' && p.name !== '' ? p.name : undefined,
+    ...(typeof p.linked === 'string' ? { linked: p.linked } : {}),
     iat: typeof p.iat === 'number' ? p.iat : 0,
     exp: p.exp as number,
     jti: typeof p.jti === 'string' ? p.jti : undefined,

@@ -46,4 +46,9 @@ export class ServiceRequest<Details extends ServiceDetails = ServiceDetails> {
   get forkGroup(): string {
     return this.claims.fork;
   }
+
+  /** The session this one continues, when the user came by a transfer (`linked`): its session id. */
+  get linkedSessionId(): string | undefined {
+    return this.claims.linked;
+  }
 }

@@ -40,6 +40,13 @@ describe('RelayTokenVerifier', () => {
     expect(v.token).toBe(token);
   });
 
+  it('gives the linked session of a transfer, and refuses a malformed one', async () => {
+    const linked = newSid();
+    expect((await verifier().verify(await signToken(key, { linked }))).claims.linked).toBe(linked);
+    expect((await verifier().verify(await signToken(key))).claims.linked).toBeUndefined();
+    expect(await codeOf(verifier().verify(await signToken(key, { linked: 'nope' })))).toBe('APPSERVER_ERR_TOKEN_INVALID');
+  });
+
   it('refuses a missing token', async () => {
     expect(await codeOf(verifier().verify(undefined))).toBe('APPSERVER_ERR_TOKEN_MISSING');
     expect(await codeOf(verifier().verify(''))).toBe('APPSERVER_ERR_TOKEN_MISSING');

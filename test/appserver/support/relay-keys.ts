@@ -28,6 +28,7 @@ export interface TokenInput {
   facts?: Record<string, string | number | boolean>;
   fork?: string;
   name?: string;
+  linked?: string;
   /** Seconds from now; negative for an expired token. Default 3600. */
   expiresIn?: number;
   iss?: string;
@@ -47,6 +48,7 @@ export async function signToken(key: TestKey, input: TokenInput = {}): Promise<s
     fork: input.fork ?? 'fork-1',
   };
   if (input.name !== undefined) claims.name = input.name;
+  if (input.linked !== undefined) claims.linked = input.linked;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.publicJwk.alg as string, kid: key.kid, typ: 'JWT' })
     .setIssuer(input.iss ?? 'http://relay.test')
