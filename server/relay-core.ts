@@ -497,6 +497,9 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     this.ports.identity.stripClientIdentity(request);
     request.removeHeader('authorization');
     request.removeHeader('proxy-authorization');
+    // The relay alone decides where a service request goes: a Route the client preloaded past the
+    // relay (§8.1.2) would send the asserted request, token and all, wherever the client likes.
+    request.removeHeader('route');
     // Requests from an application server to a subscriber go to the subscriber's registered contacts.
     if (party.kind === 'app-server' && uri.kind === 'sip' && uri.user !== undefined && this.addresses.isServedHost(uri.host)) {
       const bindings = await this.ports.location.lookup(uri.userDecoded + '@' + uri.hostname);

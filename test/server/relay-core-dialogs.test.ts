@@ -250,3 +250,27 @@ describe('relay core: session milestones are stored before the message that ackn
     expect(relay.observer.names().filter((n) => n === 'answered')).toHaveLength(1);
   });
 });
+
+describe('relay core: stray 2xx (RFC 6026 §8.4, RFC 3261 §16.7)', () => {
+  it("forwards a 2xx retransmission that arrives after the relay's INVITE transaction ended, over the caller's flow", async () => {
+    // T1 of 10 ms: the relay's client transaction leaves 'Accepted' after timer M (640 ms).
+    const relay = await startRelay({ t1Ms: 10 });
+    const alice = await TestUa.node('alice');
+    const wine = await TestUa.node('wine-shop');
+    try {
+      relay.directory.add(service('wine'), [{ appServer: 'wine-shop', uri: `sip:wine@127.0.0.1:${wine.address.port}` }]);
+      const invite = alice.newRequest('INVITE', 'sip:wine@portal.test', { headers: [['X-Test-User', 'alice']] });
+      const call = alice.send(invite, relay.udp);
+      const inc = await wine.nextRequest('INVITE');
+      const ok = wine.answer(inc, 200, { toTag: 'w' });
+      await call.final();
+      await waitFor(() => relay.core.transactions.clientTransactionCount === 0, 3000, 'timer M');
+      inc.tx.respond(ok);
+      await waitFor(() => call.all.filter((r) => r.status === 200).length === 2, 3000, 'the retransmitted 2xx');
+      expect(relay.observer.names().filter((n) => n === 'answered')).toHaveLength(1);
+    } finally {
+      await Promise.all([alice.close(), wine.close()]);
+      await relay.close();
+    }
+  });
+});

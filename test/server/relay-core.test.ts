@@ -110,15 +110,17 @@ describe('relay core: establishing a session (flow 1)', () => {
     expect(own.hasHeader('www-authenticate')).toBe(true);
     const byAddress = await alice.send(alice.newRequest('MESSAGE', `sip:wine@127.0.0.1:${relay.udp.port}`), relay.udp).final();
     expect(byAddress.status).toBe(401);
+    // OPTIONS to a service (not to the relay itself) is challenged like any service request.
+    expect((await alice.send(alice.newRequest('OPTIONS', 'sip:wine@portal.test'), relay.udp).final()).status).toBe(401);
     const foreign = await alice.send(alice.newRequest('INVITE', 'sip:wine@elsewhere.example'), relay.udp).final();
     expect(foreign.status).toBe(407);
-    expect(relay.auth.calls.map((c) => c.challenge)).toEqual(['www', 'www', 'proxy']);
+    expect(relay.auth.calls.map((c) => c.challenge)).toEqual(['www', 'www', 'www', 'proxy']);
     // Authenticated, another domain still finds no service.
     const foreignAuthed = await alice.send(alice.newRequest('INVITE', 'sip:nothing@elsewhere.example', { headers: [['X-Test-User', 'alice']] }), relay.udp).final();
     expect(foreignAuthed.status).toBe(404);
   });
 
-  it('does not forward the identity a client claims, nor its credentials', async () => {
+  it('does not forward the identity a client claims, its credentials, nor a Route it preloaded past the relay', async () => {
     const call = alice.send(
       alice.newRequest('MESSAGE', 'sip:wine@portal.test', {
         headers: [
@@ -127,6 +129,7 @@ describe('relay core: establishing a session (flow 1)', () => {
           ['Siprelay-Token', 'forged'],
           ['Authorization', 'Digest username="alice", realm="portal.test"'],
           ['Proxy-Authorization', 'Digest username="alice", realm="portal.test"'],
+          ['Route', `<sip:127.0.0.1:${relay.udp.port};lr>, <sip:elsewhere.example;lr>`],
         ],
         body: 'hello',
       }),
@@ -138,6 +141,7 @@ describe('relay core: establishing a session (flow 1)', () => {
     expect(inc.request.header('siprelay-token')).toMatch(/^fake\.wine\./);
     expect(inc.request.hasHeader('authorization')).toBe(false);
     expect(inc.request.hasHeader('proxy-authorization')).toBe(false);
+    expect(inc.request.hasHeader('route')).toBe(false);
     // A MESSAGE creates no dialog: no Record-Route.
     expect(inc.request.hasHeader('record-route')).toBe(false);
     wine.answer(inc, 202);

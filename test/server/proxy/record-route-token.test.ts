@@ -49,3 +49,27 @@ describe('RecordRouteSigner', () => {
     expect(() => new RecordRouteSigner(new Uint8Array(8))).toThrow(TypeError);
   });
 });
+
+describe('RecordRouteSigner MAC', () => {
+  it('is HMAC-SHA256 over "payload LF Call-ID", truncated to 96 bits (RFC 2104, RFC 5626 §5.2)', async () => {
+    const { createHmac } = await import('node:crypto');
+    for (const secret of ['a-test-secret-of-enough-length', 'k'.repeat(100)]) {
+      const signer = new RecordRouteSigner(secret);
+      for (const callId of ['c', 'x'.repeat(600)]) {
+        const token = signer.sign({ callerFlowId: 'udp/127.0.0.1:5060/127.0.0.1:4000', calleeFlowId: 'tcp/x.7' }, callId);
+        const expected = createHmac('sha256', Buffer.from(secret)).update('udp/127.0.0.1:5060/127.0.0.1:4000 tcp/x.7\n' + callId).digest().subarray(0, 12);
+        expect(token.slice(token.indexOf('.') + 1)).toBe(expected.toString('base64url'));
+      }
+    }
+  });
+
+  it('verifies the same token again from its cache, and still refuses it for another Call-ID', () => {
+    const signer = new RecordRouteSigner('a-test-secret-of-enough-length', 2);
+    const token = signer.sign({ callerFlowId: 'f', calleeFlowId: undefined }, 'c1');
+    expect(signer.verify(token, 'c1')).toBeDefined();
+    expect(signer.verify(token, 'c1')).toBeDefined();
+    expect(signer.verify(token, 'c2')).toBeUndefined();
+    for (let i = 0; i < 5; i++) signer.verify(signer.sign({ callerFlowId: 'g' + i, calleeFlowId: undefined }, 'c'), 'c');
+    expect(signer.verify(token, 'c1')).toEqual({ callerFlowId: 'f', calleeFlowId: undefined });
+  });
+});
