@@ -208,7 +208,12 @@ export class AppServer extends TypedEmitter<AppServerEvents> {
       timers: options.timers,
       clock: this.clock,
       logger: this.logger,
-      onInvite: (invite) => void this.receiveInvite(invite),
+      onInvite: (invite) => {
+        this.receiveInvite(invite).catch((e: unknown) => {
+          this.logger.error({ err: e, callId: invite.request.callId }, 'INVITE handling failed');
+          if (invite.state === 'pending') invite.reject(500);
+        });
+      },
     });
     this.connection.on('ready', (e) => this.emit('ready', e));
     this.connection.on('disconnected', (e) => this.emit('disconnected', e));

@@ -109,7 +109,7 @@ export interface AppSessionInit {
 }
 
 /** Reasons the relay gives when it ends a session itself (docs: issue 4, session records). */
-const RELAY_REASONS = ['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'interrupted'];
+const RELAY_REASONS = ['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'interrupted', 'shutdown'];
 
 /** Statuses of a charge INFO worth another try with the same key. */
 const TRANSIENT = new Set([408, 500, 503, 504]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appFor, fakeRelay, next, until } from './support/app-harness.js';
+import { appFor, fakeRelay, next, token, until } from './support/app-harness.js';
 
 describe('RelayConnection: coming back after the relay restarts', () => {
   it('TCP: the dropped connection is noticed, and the services are registered again with the restarted relay', async () => {
@@ -48,5 +48,22 @@ describe('RelayConnection: coming back after the relay restarts', () => {
     relay.registerStatus = undefined;
     await next(app, 'ready');
     expect(app.connection.registeredServices).toEqual(['wine']);
+  });
+
+  it('WS: registers over a WebSocket, takes INVITEs, and comes back after the WebSocket drops', async () => {
+    const relay = await fakeRelay();
+    const ports = { tcpPort: relay.port('TCP'), udpPort: relay.port('UDP'), wsPort: relay.port('WS') };
+    const app = await appFor(relay, 'WS', { reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    app.invite('wine', (req, res) => res.accept({ url: `http://localhost:8081/?token=${req.token}` }));
+    await app.listen();
+    expect(relay.bindings.get('wine@portal.test')).toMatch(/^sip:[a-z0-9]+@127\.0\.0\.1:\d+;transport=ws$/);
+    const client = await relay.session('wine', { token: await token() });
+    expect(client.inviteResponse!.status).toBe(200);
+    const lost = next<{ reason: string }>(app, 'disconnected');
+    await relay.close();
+    await lost;
+    const restarted = await fakeRelay(ports);
+    await next(app, 'ready');
+    expect(restarted.bindings.has('wine@portal.test')).toBe(true);
   });
 });

@@ -17,7 +17,7 @@ import { UserAgentCore } from '../../../sip/ua/user-agent-core.js';
 import { systemClock } from '../../../sip/util/clock.js';
 import { DigestFixture } from '../../sip/ua/digest-fixture.js';
 
-export type FakeRelayProtocol = 'UDP' | 'TCP';
+export type FakeRelayProtocol = 'UDP' | 'TCP' | 'WS';
 
 /** What the fake relay answers a charge INFO with: status, reason, extra headers. */
 export type ChargeAnswer = (info: IncomingInfo, charge: { id: string }) => { status: number; reason?: string; headers?: Array<[string, string]> } | 'ignore';
@@ -26,6 +26,7 @@ export interface FakeRelayOptions {
   /** Ports to bind (0: any); give the ports of a relay that went away to "restart" it. */
   udpPort?: number;
   tcpPort?: number;
+  wsPort?: number;
   /** Accounts: username → password. Default wineshop / wineshop-secret. */
   accounts?: Record<string, string>;
   /** Services each account may register. Default: any. */
@@ -77,6 +78,7 @@ export class FakeRelay {
       listeners: [
         { protocol: 'UDP', host: '127.0.0.1', port: options.udpPort ?? 0 },
         { protocol: 'TCP', host: '127.0.0.1', port: options.tcpPort ?? 0 },
+        { protocol: 'WS', host: '127.0.0.1', port: options.wsPort ?? 0, path: '/sip' },
       ],
     });
     const relay = new FakeRelay(transport, options);
@@ -90,6 +92,7 @@ export class FakeRelay {
 
   /** The relay address an SDK option takes. */
   address(protocol: FakeRelayProtocol): string {
+    if (protocol === 'WS') return `ws://127.0.0.1:${this.port('WS')}/sip`;
     return `sip:127.0.0.1:${this.port(protocol)};transport=${protocol.toLowerCase()}`;
   }
 
