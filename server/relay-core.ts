@@ -14,6 +14,7 @@ import type { RelayConfig } from './config/relay-config-schema.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { dialogReference } from './core/dialog-reference.js';
 import { dialogMilestone, DialogRegistry, type RelayedDialog } from './core/dialog-registry.js';
+import { relayBye } from './core/relay-bye.js';
 import { newSessionId } from './core/session-id.js';
 import { NextHopResolver, type HostResolver } from './proxy/next-hop-resolver.js';
 import type { ProxyBranch } from './proxy/proxy-branch.js';
@@ -239,6 +240,69 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   /** The dialogs the relay relayed a 2xx for and has not seen end: what shutdown must end. */
   liveDialogs(): LiveDialog[] {
     return this.dialogs.snapshot().filter((d) => d.state !== 'refused');
+  }
+
+  /**
+   * Ends a live dialog from the relay itself — at shutdown, when a
+   * session outlives its service's maximum duration, when credit runs
+   * out: a BYE to each side, built as the other side would send it
+   * ({@link relayBye}), over the flow the dialog's token names or to the
+   * side's remote target along its part of the route set. The dialog is
+   * forgotten at once (requests that cross the BYEs are still routed by
+   * their token, but report nothing) and no `ended` milestone is
+   * reported: whoever ends the session records why (accounting's
+   * `end(sessionId, by, reason)`). Resolves with the final status of each
+   * BYE: 0 when it could not be built (no Contact), 430 when the side's
+   * flow has closed, 408 when no answer came.
+   *
+   * `reason`: a Reason header value (RFC 3326), e.g.
+   * `SIP;cause=503;text="relay shutting down"`.
+   */
+  endDialog(dialog: LiveDialog | string, options: { reason?: string } = {}): Promise<{ caller: number; callee: number }> {
+    const d = typeof dialog === 'string' ? this.dialogs.bySessionId(dialog) : this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag);
+    if (d === undefined) return Promise.resolve({ caller: 0, callee: 0 });
+    this.dialogs.remove(d);
+    this.releaseLoad(d);
+    return Promise.all([this.sendRelayBye(d, 'caller', options.reason), this.sendRelayBye(d, 'callee', options.reason)]).then(([caller, callee]) => ({ caller, callee }));
+  }
+
+  private sendRelayBye(dialog: RelayedDialog, toward: 'caller' | 'callee', reason: string | undefined): Promise<number> {
+    const addresses = this.addresses;
+    const bye = relayBye(dialog, toward, (uri) => uri.user !== undefined && uri.lr && addresses.isLocalUri(uri), reason);
+    if (bye === undefined) return Promise.resolve(0);
+    const flowId = toward === 'caller' ? dialog.callerFlowId : dialog.calleeFlowId;
+    const transport = this.transactions.transport;
+    let flow: Flow | Promise<Flow>;
+    try {
+      if (flowId !== undefined) {
+        const f = transport.flowById(flowId);
+        if (f === undefined || !f.isOpen) return Promise.resolve(430);
+        flow = f;
+      } else {
+        const hop = this.proxy.resolver.resolve(this.proxy.nextHopUri(bye));
+        flow = hop instanceof Promise ? hop.then((ep) => transport.flowTo(ep)) : transport.flowTo(hop);
+      }
+    } catch (e) {
+      this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
+      return Promise.resolve(503);
+    }
+    return Promise.resolve(flow).then(
+      (f) =>
+        new Promise<number>((resolve) => {
+          this.transactions.sendRequest(bye, f, {
+            onResponse: (r) => {
+              if (r.status >= 200) resolve(r.status);
+            },
+            onTimeout: () => resolve(408),
+            onTransportError: () => resolve(503),
+            onTerminated: () => resolve(408),
+          });
+        }),
+      (e: unknown) => {
+        this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
+        return 503;
+      },
+    );
   }
 
   /** Ends every transaction and closes the transport (TransactionLayer.close). */
@@ -718,6 +782,16 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       return this.callObserver('ended', dialog, data.by) ?? true;
     }
     if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300) {
+      // §12.2: a target refresh replaces the remote targets the relay would send its own BYEs to.
+      const requestContact = context.request.header('contact');
+      const responseContact = response.header('contact');
+      if (data.by === 'caller') {
+        if (requestContact !== undefined) dialog.callerContact = requestContact;
+        if (responseContact !== undefined) dialog.calleeContact = responseContact;
+      } else {
+        if (requestContact !== undefined) dialog.calleeContact = requestContact;
+        if (responseContact !== undefined) dialog.callerContact = responseContact;
+      }
       const change = data.by + ' ' + context.request.cseq.seq;
       if (dialog.lastChange === change) return true;
       dialog.lastChange = change;
@@ -756,6 +830,8 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       inviteCSeq: request.cseq.seq,
       callerFlowId: context.inFlow.id,
       calleeFlowId: branch.target.flowId,
+      callerAddress: request.header('from') ?? '',
+      calleeAddress: response.header('to') ?? '',
       callerContact: request.header('contact'),
       calleeContact: response.header('contact'),
       recordRoute: response.headerList('record-route'),

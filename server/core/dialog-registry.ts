@@ -41,7 +41,11 @@ export interface RelayedDialog {
   readonly callerFlowId: string;
   /** The callee's flow, when it is reached over one. */
   readonly calleeFlowId: string | undefined;
-  /** The caller's Contact (remote target for requests toward the caller), as written. */
+  /** From of the dialog-creating request, with the caller's tag, as written. */
+  readonly callerAddress: string;
+  /** To of the 2xx, with the callee's tag, as written. */
+  readonly calleeAddress: string;
+  /** The caller's Contact (remote target for requests toward the caller), as written; target refreshes update it. */
   callerContact: string | undefined;
   /** The callee's Contact from its 2xx, as written. */
   calleeContact: string | undefined;

@@ -82,6 +82,32 @@ describe('relay core: dialogs with a WebSocket client (double record-route, flow
     expect(relay.core.liveDialogs()).toEqual([]);
   });
 
+  it('ends a live dialog itself with a BYE to each side, as the other side would have sent it (shutdown, maximum duration)', async () => {
+    const { clientDialog, wineDialog } = await establish(relay, browser, wine, undefined);
+    const [live] = relay.core.liveDialogs();
+    const ending = relay.core.endDialog(live, { reason: 'SIP;cause=503;text="relay shutting down"' });
+    const toBrowser = await browser.nextRequest('BYE');
+    const toWine = await wine.nextRequest('BYE');
+    expect(toBrowser.request.rawUri).toBe(wineDialog.remoteTarget);
+    expect([toBrowser.request.from.tag, toBrowser.request.to.tag]).toEqual(['wine-tag', clientDialog.localTag]);
+    expect(toBrowser.request.header('reason')).toBe('SIP;cause=503;text="relay shutting down"');
+    expect(toBrowser.request.hasHeader('route')).toBe(false);
+    expect(toWine.request.rawUri).toBe(clientDialog.remoteTarget);
+    expect([toWine.request.from.tag, toWine.request.to.tag]).toEqual([clientDialog.localTag, 'wine-tag']);
+    expect(toWine.request.cseq.seq).toBeGreaterThan(clientDialog.localCSeq);
+    browser.answer(toBrowser, 200);
+    wine.answer(toWine, 481);
+    expect(await ending).toEqual({ caller: 200, callee: 481 });
+    expect(relay.core.liveDialogs()).toEqual([]);
+    // Whoever ended it records why: no `ended` milestone from the core.
+    expect(relay.observer.names()).not.toContain('ended');
+    // A BYE that crosses is still routed by its token, and reports nothing.
+    const late = wine.send(wine.inDialogRequest(wineDialog, 'BYE'));
+    browser.answer(await browser.nextRequest('BYE'), 481);
+    expect((await late.final()).status).toBe(481);
+    expect(relay.observer.names()).not.toContain('ended');
+  });
+
   it('answers 430 Flow Failed to a request toward a browser whose WebSocket has closed', async () => {
     const { wineDialog } = await establish(relay, browser, wine, undefined);
     await browser.close();
