@@ -49,6 +49,14 @@ export const AppServerErrorCodes = {
   APPSERVER_ERR_CLOSED: { http: 503, sip: 0 },
 } as const;
 
+/**
+ * One of the codes of {@link AppServerErrorCodes}.
+ *
+ * @example
+ * ```ts
+ * const code: AppServerErrorCode = 'APPSERVER_ERR_CHARGE_REFUSED';
+ * ```
+ */
 export type AppServerErrorCode = keyof typeof AppServerErrorCodes;
 
 /**

@@ -112,6 +112,15 @@ export interface InviteRouteOptions {
  */
 export type InviteHandler<Details extends ServiceDetails = ServiceDetails> = (req: ServiceRequest<Details>, res: ServiceResponse) => unknown;
 
+/**
+ * Events of an {@link AppServer}.
+ *
+ * @example
+ * ```ts
+ * app.on('disconnected', ({ reason }) => log.warn({ reason }, 'relay lost; coming back'));
+ * app.on('session', (session) => metrics.sessions.inc({ service: session.service }));
+ * ```
+ */
 export interface AppServerEvents {
   /** Every service is registered: after `listen()`, and again after each recovery from a lost relay. */
   ready: { services: readonly string[] };
@@ -125,7 +134,14 @@ export interface AppServerEvents {
   session: AppSession;
 }
 
-/** `created` → `listening` → `closing` → `closed`. */
+/**
+ * `created` → `listening` → `closing` → `closed`.
+ *
+ * @example
+ * ```ts
+ * if (app.state === 'listening') console.log('serving', app.services);
+ * ```
+ */
 export type AppServerState = 'created' | 'starting' | 'listening' | 'closing' | 'closed';
 
 interface Route {

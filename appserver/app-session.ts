@@ -15,7 +15,14 @@ import { buildServiceAnswer, checkServiceDescriptor, type SdpAnswerMode, type Se
 import { SessionEnding } from './session-ending.js';
 import { CHARGE_INFO_PACKAGE, CHARGE_RECEIPT_HEADER, isPlainObject, readSiprelayBody, SiprelayMediaTypes, type ServiceDetails } from './siprelay-media-types.js';
 
-/** `accepted` (2xx sent) → `started` (ACK) → `ending` (BYE on its way) → `ended`. */
+/**
+ * `accepted` (2xx sent) → `started` (ACK) → `ending` (BYE on its way) → `ended`.
+ *
+ * @example
+ * ```ts
+ * if (session.state === 'started') await session.charge(items);
+ * ```
+ */
 export type AppSessionState = 'accepted' | 'started' | 'ending' | 'ended';
 
 /**
@@ -51,7 +58,14 @@ export interface TransferResult {
   status: number | undefined;
 }
 
-/** Options of {@link AppSession.transfer}. */
+/**
+ * Options of {@link AppSession.transfer}.
+ *
+ * @example
+ * ```ts
+ * await session.transfer('wine', undefined, { endOnSuccess: true, timeoutMs: 10_000 });
+ * ```
+ */
 export interface TransferOptions {
   /** End this session (BYE) once the transfer succeeded. Default false: both go on (design brief flow 8). */
   endOnSuccess?: boolean;
@@ -59,7 +73,14 @@ export interface TransferOptions {
   timeoutMs?: number;
 }
 
-/** Options of {@link AppSession.end}. */
+/**
+ * Options of {@link AppSession.end}.
+ *
+ * @example
+ * ```ts
+ * await session.end({ charges: [{ sku: 'IPA', description: 'IPA', unitPrice: 450 }], reason: 'checked out' });
+ * ```
+ */
 export interface EndOptions {
   /** Final charges, sent (and stored by the relay) before the BYE. */
   charges?: ChargeInput | readonly ChargeItemInput[];
@@ -67,6 +88,15 @@ export interface EndOptions {
   reason?: string;
 }
 
+/**
+ * Events of an {@link AppSession}.
+ *
+ * @example
+ * ```ts
+ * session.on('started', ({ at }) => log.info({ at }, 'ACK'));
+ * session.on('ended', ({ by, reason }) => log.info({ by, reason }, 'ended'));
+ * ```
+ */
 export interface AppSessionEvents {
   /** The client's ACK arrived: the relay starts measuring the session now. */
   started: { at: number };
@@ -80,7 +110,15 @@ export interface AppSessionEvents {
   ended: SessionEnd;
 }
 
-/** @internal What a session needs from its app server. */
+/**
+ * @internal What a session needs from its app server.
+ *
+ * @example
+ * ```ts
+ * // Built by AppServer; a test may pass its own:
+ * new AppSession(ctx, init);
+ * ```
+ */
 export interface AppSessionContext {
   readonly domain: string;
   readonly defaultCurrency: string | undefined;
@@ -98,7 +136,14 @@ export interface AppSessionContext {
   sessionEnded(session: AppSession): void;
 }
 
-/** @internal What the app server knows when it makes a session. */
+/**
+ * @internal What the app server knows when it makes a session.
+ *
+ * @example
+ * ```ts
+ * new AppSession(ctx, { sip, claims, user, token, details, descriptor });
+ * ```
+ */
 export interface AppSessionInit {
   sip: Session;
   claims: RelayTokenClaims;

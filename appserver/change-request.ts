@@ -3,7 +3,14 @@ import { appServerError } from './app-server-error.js';
 import type { ServiceDescriptor } from './service-answer.js';
 import type { ServiceDetails } from './siprelay-media-types.js';
 
-/** How a {@link ChangeRequest} was answered. */
+/**
+ * How a {@link ChangeRequest} was answered.
+ *
+ * @example
+ * ```ts
+ * if (change.answer?.accepted === false) log.info({ status: change.answer.status }, 'change refused');
+ * ```
+ */
 export type ChangeAnswer = { accepted: true; descriptor: ServiceDescriptor | undefined } | { accepted: false; status: number; reason: string | undefined };
 
 /**

@@ -3,14 +3,28 @@ import { type Clock, systemClock } from '../sip/util/clock.js';
 import { type SipLogger, noopLogger } from '../sip/util/logger.js';
 import { appServerError } from './app-server-error.js';
 
-/** The fetch the key source uses (the global `fetch` by default); inject one in tests. */
+/**
+ * The fetch the key source uses (the global `fetch` by default); inject one in tests.
+ *
+ * @example
+ * ```ts
+ * new JwksKeySource({ url, fetch: (u, init) => fetch(u, { ...init, headers: { ...init.headers, 'x-trace': '1' } }) });
+ * ```
+ */
 export type JwksFetch = (url: string, init: { signal: AbortSignal; headers: Record<string, string> }) => Promise<{
   ok: boolean;
   status: number;
   json(): Promise<unknown>;
 }>;
 
-/** Options of {@link JwksKeySource}. Every limit has a default. */
+/**
+ * Options of {@link JwksKeySource}. Every limit has a default.
+ *
+ * @example
+ * ```ts
+ * new JwksKeySource({ url: 'http://127.0.0.1:8080/.well-known/jwks.json', maxAgeMs: 300_000, cooldownMs: 10_000 });
+ * ```
+ */
 export interface JwksKeySourceOptions {
   /** The relay's `/.well-known/jwks.json`. */
   url: string;
@@ -31,7 +45,14 @@ export interface JwksKeySourceOptions {
   logger?: SipLogger;
 }
 
-/** The header fields of a JWS the key is chosen by. */
+/**
+ * The header fields of a JWS the key is chosen by.
+ *
+ * @example
+ * ```ts
+ * await keys.getKey({ alg: 'EdDSA', kid: 'Zk3…' });
+ * ```
+ */
 export interface KeySelector {
   alg: string;
   kid?: string;

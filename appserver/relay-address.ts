@@ -1,7 +1,14 @@
 import { parseUri } from '../sip/grammar/uri.js';
 import type { TransportProtocol } from '../sip/transport/transport.js';
 
-/** Where the relay is, as the SDK connects to it. */
+/**
+ * Where the relay is, as the SDK connects to it.
+ *
+ * @example
+ * ```ts
+ * const { protocol, host, port } = parseRelayAddress('sip:127.0.0.1:5060;transport=tcp'); // 'TCP', '127.0.0.1', 5060
+ * ```
+ */
 export interface RelayAddress {
   /** The transport the SDK speaks to the relay over. */
   protocol: TransportProtocol;

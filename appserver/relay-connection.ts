@@ -13,7 +13,14 @@ import { TypedEmitter } from '../sip/util/typed-emitter.js';
 import { AppServerError, appServerError } from './app-server-error.js';
 import type { RelayAddress } from './relay-address.js';
 
-/** Where the SDK's own SIP listener is, and how its connections behave. */
+/**
+ * Where the SDK's own SIP listener is, and how its connections behave.
+ *
+ * @example
+ * ```ts
+ * createAppServer({ ...options, sip: { host: '0.0.0.0', port: 5070, advertisedHost: 'shop.internal' } });
+ * ```
+ */
 export interface SipListenOptions {
   /** Address to bind. Default `127.0.0.1`. */
   host?: string;
@@ -27,7 +34,14 @@ export interface SipListenOptions {
   limits?: Omit<NodeTransportOptions, 'listeners' | 'advertisedHost' | 'tlsClient' | 'clock' | 'logger' | 'wsPath'>;
 }
 
-/** How the SDK comes back after losing the relay: exponential backoff with jitter. */
+/**
+ * How the SDK comes back after losing the relay: exponential backoff with jitter.
+ *
+ * @example
+ * ```ts
+ * createAppServer({ ...options, reconnect: { initialDelayMs: 200, maxDelayMs: 10_000 } });
+ * ```
+ */
 export interface ReconnectOptions {
   /** First delay, ms. Default 500. */
   initialDelayMs?: number;
@@ -39,7 +53,14 @@ export interface ReconnectOptions {
   jitter?: number;
 }
 
-/** Options of {@link RelayConnection}. */
+/**
+ * Options of {@link RelayConnection}.
+ *
+ * @example
+ * ```ts
+ * new RelayConnection({ relay: parseRelayAddress(url), domain: 'portal.test', credentials, onInvite: (i) => i.reject(486) });
+ * ```
+ */
 export interface RelayConnectionOptions {
   relay: RelayAddress;
   domain: string;
@@ -72,9 +93,22 @@ export interface RelayConnectionOptions {
 /**
  * `idle` → `connecting` (start) → `ready` (every service registered) →
  * `reconnecting` (relay lost) → `ready` … → `closing` → `closed`.
+ *
+ * @example
+ * ```ts
+ * if (app.connection.state === 'reconnecting') res.status(503).send('relay unreachable, retrying');
+ * ```
  */
 export type RelayConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
 
+/**
+ * Events of a {@link RelayConnection}.
+ *
+ * @example
+ * ```ts
+ * link.on('refused', ({ service, status }) => log.error({ service, status }, 'the relay refused a service'));
+ * ```
+ */
 export interface RelayConnectionEvents {
   /** Every service is registered (after `start()` and after each recovery). */
   ready: { services: readonly string[] };

@@ -38,7 +38,14 @@ declare global {
   }
 }
 
-/** The cookie the middleware sets after the first valid token, so later page loads need no `?token=`. */
+/**
+ * The cookie the middleware sets after the first valid token, so later page loads need no `?token=`.
+ *
+ * @example
+ * ```ts
+ * web.use(app.middleware({ cookie: { sameSite: 'None', secure: true } }));
+ * ```
+ */
 export interface TokenCookieOptions {
   /** Default `siprelay_<account name>` (cookies ignore ports, so each app server needs its own name). */
   name?: string;
@@ -49,7 +56,14 @@ export interface TokenCookieOptions {
   secure?: boolean;
 }
 
-/** Options of {@link relayTokenMiddleware}. */
+/**
+ * Options of {@link relayTokenMiddleware}.
+ *
+ * @example
+ * ```ts
+ * relayTokenMiddleware({ verifier, portalUrl: 'https://portal.example/', requireLiveSession: true });
+ * ```
+ */
 export interface RelayTokenMiddlewareOptions {
   verifier: RelayTokenVerifier;
   /** Finds the live session of a session id; puts it on `req.siprelay.session`. */

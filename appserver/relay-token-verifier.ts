@@ -71,7 +71,14 @@ export interface VerifiedRelayToken {
   user: RelayUser;
 }
 
-/** Options of {@link RelayTokenVerifier}. */
+/**
+ * Options of {@link RelayTokenVerifier}.
+ *
+ * @example
+ * ```ts
+ * new RelayTokenVerifier({ audience: 'wineshop', keys: new JwksKeySource({ url }), issuer: 'https://relay.portal.test' });
+ * ```
+ */
 export interface RelayTokenVerifierOptions {
   /** This application server's account name: tokens for anyone else are refused (`aud`). */
   audience: string;

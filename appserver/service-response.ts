@@ -15,20 +15,41 @@ import type { ServiceDescriptor } from './service-answer.js';
  */
 export type RejectStatus = 486 | 503 | 404 | 403 | 488 | 480 | 600 | 603 | (number & {});
 
-/** Options of {@link ServiceResponse.reject}. */
+/**
+ * Options of {@link ServiceResponse.reject}.
+ *
+ * @example
+ * ```ts
+ * res.reject(503, 'Cellar Closed', { retryAfter: 600 });
+ * ```
+ */
 export interface RejectOptions {
   /** Seconds after which the client may try again (Retry-After, RFC 3261 §20.33). */
   retryAfter?: number;
   headers?: HeaderInit;
 }
 
-/** Options of {@link ServiceResponse.accept}. */
+/**
+ * Options of {@link ServiceResponse.accept}.
+ *
+ * @example
+ * ```ts
+ * res.accept({ url }, { headers: [['X-Shop-Branch', 'north']] });
+ * ```
+ */
 export interface AcceptServiceOptions {
   /** Extra header lines of the 2xx. */
   headers?: HeaderInit;
 }
 
-/** @internal How a response reaches the INVITE. */
+/**
+ * @internal How a response reaches the INVITE.
+ *
+ * @example
+ * ```ts
+ * new ServiceResponse({ accept: (d) => makeSession(d), reject: (s, r) => invite.reject(s, { reason: r }), cancelled: () => false });
+ * ```
+ */
 export interface ServiceResponseSink {
   accept(descriptor: ServiceDescriptor, options: AcceptServiceOptions): AppSession;
   reject(status: number, reason: string | undefined, options: RejectOptions): void;

@@ -51,13 +51,25 @@ export const TOKEN_HEADER = 'Siprelay-Token';
  */
 export const CHARGE_RECEIPT_HEADER = 'Siprelay-Charge';
 
-/** A JSON object of service details, as the client sent them. */
+/**
+ * A JSON object of service details, as the client sent them.
+ *
+ * @example
+ * ```ts
+ * const details: ServiceDetails = { category: 'red', budget: 3000 };
+ * ```
+ */
 export type ServiceDetails = Record<string, unknown>;
 
 /**
  * What a message body holds for the SDK: the siprelay JSON part (`json`,
  * undefined when there is none), and an SDP offer (`sdp`), each found either
  * as the whole body or as a part of `multipart/mixed`.
+ *
+ * @example
+ * ```ts
+ * const { json, sdp, multipart } = readSiprelayBody(request, SiprelayMediaTypes.request);
+ * ```
  */
 export interface SiprelayBody {
   /** The parsed JSON of the part with `mediaType`; undefined when absent. */

@@ -12,7 +12,14 @@ import { formatMoney } from './format-money.js';
 import { html } from './safe-html.js';
 import { sessionNotOpen } from './session-not-open.js';
 
-/** What makes one bookstore: brand, catalogue and stock. */
+/**
+ * What makes one bookstore: brand, catalogue and stock.
+ *
+ * @example
+ * ```ts
+ * mountBookstoreApp(ctx, { ...BOOKSTORE_A, maxSessions: 5 });
+ * ```
+ */
 export interface BookstoreConfig {
   readonly brand: DemoBrand;
   readonly books: readonly Book[];

@@ -1,10 +1,22 @@
-/** The five demo application servers. */
+/**
+ * The five demo application servers.
+ *
+ * @example
+ * ```ts
+ * const name: DemoAppName = 'bookstore-a';
+ * ```
+ */
 export type DemoAppName = 'wineshop' | 'beershop' | 'bookstore-a' | 'bookstore-b' | 'lesson';
 
 /**
  * One demo application-server account: what the demo start-up creates in
  * the relay's store (`siprelay appserver add <name>` and `siprelay
  * appserver service add <name> <service>`) before the demo apps log in.
+ *
+ * @example
+ * ```ts
+ * const wine: DemoAppServerAccount = DEMO_APP_SERVER_ACCOUNTS[0]; // wineshop, services ['wine']
+ * ```
  */
 export interface DemoAppServerAccount {
   /** Account name: the SIP username the app logs in with, and its tokens' audience. */

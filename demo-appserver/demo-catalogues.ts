@@ -1,4 +1,11 @@
-/** One article of a demo shop; prices in minor units (cents). */
+/**
+ * One article of a demo shop; prices in minor units (cents).
+ *
+ * @example
+ * ```ts
+ * const a: Article = { sku: 'B-IPA-01', name: 'Hop Harbour IPA', detail: '33 cl', price: 450 };
+ * ```
+ */
 export interface Article {
   readonly sku: string;
   readonly name: string;
@@ -6,7 +13,14 @@ export interface Article {
   readonly price: number;
 }
 
-/** One book of a demo bookstore. */
+/**
+ * One book of a demo bookstore.
+ *
+ * @example
+ * ```ts
+ * const b: Book = { isbn: '978-0441013593', title: 'Dune', author: 'Frank Herbert', year: 1965, price: 1899, stock: 12 };
+ * ```
+ */
 export interface Book {
   readonly isbn: string;
   readonly title: string;
@@ -17,7 +31,14 @@ export interface Book {
   readonly stock: number;
 }
 
-/** Drink categories a shop session can switch between (design brief flow 7: wine → beer). */
+/**
+ * Drink categories a shop session can switch between (design brief flow 7: wine → beer).
+ *
+ * @example
+ * ```ts
+ * const c: DrinkCategory = change.details.category === 'beer' ? 'beer' : 'wine';
+ * ```
+ */
 export type DrinkCategory = 'wine' | 'beer';
 
 /**

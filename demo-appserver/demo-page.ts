@@ -1,7 +1,14 @@
 import type { RelayUser } from '../appserver/relay-token-verifier.js';
 import { html, raw, type SafeHtml } from './safe-html.js';
 
-/** How a demo app looks: its name, a line under it, an accent colour and a mark. */
+/**
+ * How a demo app looks: its name, a line under it, an accent colour and a mark.
+ *
+ * @example
+ * ```ts
+ * const brand: DemoBrand = { name: 'The Tap Room', tagline: 'Craft beer', accent: '#b5651d', mark: 'B' };
+ * ```
+ */
 export interface DemoBrand {
   readonly name: string;
   readonly tagline: string;
@@ -11,7 +18,14 @@ export interface DemoBrand {
   readonly mark: string;
 }
 
-/** What a page shows. */
+/**
+ * What a page shows.
+ *
+ * @example
+ * ```ts
+ * demoPage({ brand, heading: 'Welcome', user, token, body: html`<p>Hi</p>`, version: 1 });
+ * ```
+ */
 export interface DemoPageInput {
   brand: DemoBrand;
   /** The page's heading (and title, after the brand). */

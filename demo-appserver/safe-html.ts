@@ -3,6 +3,11 @@ import { escapeHtml } from '../appserver/refusal-page.js';
 /**
  * HTML that is already safe to send: built by {@link html}, or trusted text
  * wrapped with {@link raw}.
+ *
+ * @example
+ * ```ts
+ * const cell: SafeHtml = html`<td>${book.title}</td>`;
+ * ```
  */
 export class SafeHtml {
   constructor(readonly value: string) {}

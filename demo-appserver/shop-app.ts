@@ -11,7 +11,14 @@ import { formatMoney } from './format-money.js';
 import { html } from './safe-html.js';
 import { sessionNotOpen } from './session-not-open.js';
 
-/** What makes one shop: its brand, its service, its shelves. */
+/**
+ * What makes one shop: its brand, its service, its shelves.
+ *
+ * @example
+ * ```ts
+ * mountShopApp(ctx, { ...WINE_SHOP, maxSessions: 5 });
+ * ```
+ */
 export interface ShopConfig {
   readonly brand: DemoBrand;
   /** The service it answers: `wine` or `beer`. */

@@ -10,7 +10,14 @@ import { DEMO_APP_SERVER_ACCOUNTS, type DemoAppName } from './demo-accounts.js';
 import { mountLessonApp } from './lesson-app.js';
 import { mountShopApp, BEER_SHOP, WINE_SHOP } from './shop-app.js';
 
-/** Options of {@link startDemoAppServers}. */
+/**
+ * Options of {@link startDemoAppServers}.
+ *
+ * @example
+ * ```ts
+ * await startDemoAppServers({ apps: ['wineshop', 'lesson'], ports: { wineshop: 0, lesson: 0 } });
+ * ```
+ */
 export interface DemoAppServersOptions {
   /** The relay, as the SDK takes it: `sip:127.0.0.1:5060;transport=tcp` (the default) or `ws://localhost:8080/sip`. */
   relay?: string;
@@ -37,7 +44,14 @@ export interface DemoAppServersOptions {
   logger?: SipLogger;
 }
 
-/** One running demo app. */
+/**
+ * One running demo app.
+ *
+ * @example
+ * ```ts
+ * const { url, appServer } = demo.apps.lesson!;
+ * ```
+ */
 export interface RunningDemoApp {
   readonly name: DemoAppName;
   /** The public base URL of its pages: `http://localhost:8081`. */
@@ -46,7 +60,15 @@ export interface RunningDemoApp {
   readonly appServer: AppServer;
 }
 
-/** The running demo apps. */
+/**
+ * The running demo apps.
+ *
+ * @example
+ * ```ts
+ * const demo = await startDemoAppServers();
+ * await demo.close();
+ * ```
+ */
 export interface RunningDemoAppServers {
   readonly apps: Readonly<Partial<Record<DemoAppName, RunningDemoApp>>>;
   /** Ends their sessions, unregisters them and stops their web servers. */

@@ -4,7 +4,14 @@ import { SidecarConfigError } from './sidecar-config-error.js';
 import { loadSidecarConfig } from './sidecar-config.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
 
-/** What the sidecar command reads and writes (the process's, or a test's). */
+/**
+ * What the sidecar command reads and writes (the process's, or a test's).
+ *
+ * @example
+ * ```ts
+ * await runSidecarCli(['sidecar', '-c', file], { stdout, stderr, env: {}, stopSignal: stopped });
+ * ```
+ */
 export interface SidecarCliIo {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown };

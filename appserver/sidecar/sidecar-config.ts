@@ -22,6 +22,11 @@ const serviceSchema = z.strictObject({
 /**
  * The sidecar's configuration file (YAML), validated with a message naming
  * the bad key. docs/sdk.md lists every key.
+ *
+ * @example
+ * ```ts
+ * const result = sidecarConfigSchema.safeParse(parsedYaml);
+ * ```
  */
 export const sidecarConfigSchema = z.strictObject({
   /** The relay: `sip:host:port;transport=tcp` or `ws://host:port/sip`. */
@@ -82,7 +87,14 @@ export const sidecarConfigSchema = z.strictObject({
     .default({ level: 'info' }),
 });
 
-/** The sidecar's configuration, every default filled in. */
+/**
+ * The sidecar's configuration, every default filled in.
+ *
+ * @example
+ * ```ts
+ * const config: SidecarConfig = loadSidecarConfig('sidecar.yaml', process.env);
+ * ```
+ */
 export type SidecarConfig = z.infer<typeof sidecarConfigSchema>;
 
 /**

@@ -10,10 +10,24 @@ import { createAppServer } from '../create-app-server.js';
 import { isPlainObject } from '../siprelay-media-types.js';
 import type { SidecarConfig } from './sidecar-config.js';
 
-/** How the sidecar reaches the application (the global `fetch` by default). */
+/**
+ * How the sidecar reaches the application (the global `fetch` by default).
+ *
+ * @example
+ * ```ts
+ * await startSidecar(config, { fetch: (url, init) => fetch(url, init) });
+ * ```
+ */
 export type SidecarFetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
-/** Options of {@link startSidecar} besides the configuration. */
+/**
+ * Options of {@link startSidecar} besides the configuration.
+ *
+ * @example
+ * ```ts
+ * await startSidecar(config, { logger: pino(), appServerOptions: { keepAliveIntervalMs: 10_000 } });
+ * ```
+ */
 export interface SidecarOptions {
   logger?: SipLogger;
   fetch?: SidecarFetch;
@@ -21,7 +35,15 @@ export interface SidecarOptions {
   appServerOptions?: Partial<AppServerOptions>;
 }
 
-/** A running sidecar. */
+/**
+ * A running sidecar.
+ *
+ * @example
+ * ```ts
+ * const sidecar = await startSidecar(config);
+ * process.once('SIGTERM', () => void sidecar.close());
+ * ```
+ */
 export interface RunningSidecar {
   readonly appServer: AppServer;
   /** The local API's base URL: `http://127.0.0.1:7070`. */
