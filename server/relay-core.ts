@@ -31,6 +31,7 @@ import type {
   Authenticator,
   Binding,
   IdentityAsserter,
+  InDialogVerdict,
   LocationService,
   Registrar,
   RoutingEngine,
@@ -89,6 +90,8 @@ export interface RelayCoreOptions extends RelayCorePorts {
 
 /** A live dialog as reported for shutdown (`liveDialogs()`). */
 export type LiveDialog = Readonly<RelayedDialog>;
+
+const RELAY: InDialogVerdict = { action: 'relay' };
 
 /** Methods the relay knows; an unknown one out of dialog gets 501, a known one it does not serve 405. */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -493,10 +496,49 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     }
     // §16.2: a stateful proxy answers an INVITE with 100 itself; the far end's 100 is not relayed.
     if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
-    const context = this.proxy.createContext(tx, request, flow, this, 'single', { loopToken, recordRoute: false });
     const ctxData: InDialogContext = { kind: 'in-dialog', dialog, by };
-    context.data = ctxData;
-    context.start([{ flowId: direction.flowId }]);
+    const observer = this.observer;
+    if (dialog !== undefined && dialog.kind === 'service' && observer?.inDialogRequest !== undefined) {
+      let verdict: Promise<InDialogVerdict> | void;
+      try {
+        verdict = observer.inDialogRequest(request, dialogMilestone(dialog), by);
+      } catch (e) {
+        this.reportError(e);
+        verdict = undefined;
+      }
+      if (verdict !== undefined && typeof verdict.then === 'function') {
+        verdict.then(
+          (v) => this.afterVerdict(v, request, tx, flow, direction.flowId, ctxData, loopToken),
+          (e: unknown) => {
+            this.reportError(e);
+            this.afterVerdict(RELAY, request, tx, flow, direction.flowId, ctxData, loopToken);
+          },
+        );
+        return;
+      }
+    }
+    this.forwardInDialog(request, tx, flow, direction.flowId, ctxData, loopToken);
+  }
+
+  private afterVerdict(
+    verdict: InDialogVerdict,
+    request: SipRequest,
+    tx: ServerTransaction,
+    flow: Flow,
+    flowId: string | undefined,
+    data: InDialogContext,
+    loopToken: string,
+  ): void {
+    // A CANCEL (of a re-INVITE) may have answered it meanwhile.
+    if (tx.lastStatus >= 200) return;
+    if (verdict.action === 'respond') return this.reply(tx, request, verdict.status, verdict.reason, verdict.headers);
+    this.forwardInDialog(request, tx, flow, flowId, data, loopToken);
+  }
+
+  private forwardInDialog(request: SipRequest, tx: ServerTransaction, flow: Flow, flowId: string | undefined, data: InDialogContext, loopToken: string): void {
+    const context = this.proxy.createContext(tx, request, flow, this, 'single', { loopToken, recordRoute: false });
+    context.data = data;
+    context.start([{ flowId }]);
   }
 
   private forwardAck(ack: SipRequest, target: ProxyTarget, loopToken: string): void {
@@ -772,6 +814,30 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   private beforeRelayInDialog(context: ResponseContext, data: InDialogContext, response: SipResponse): boolean | Promise<boolean> {
     const dialog = data.dialog;
     if (dialog === undefined || this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag) !== dialog) return true;
+    const observer = this.observer;
+    if (response.status >= 200 && dialog.kind === 'service' && observer?.inDialogResponse !== undefined) {
+      let seen: Promise<void> | void = undefined;
+      try {
+        seen = observer.inDialogResponse(context.request, response, dialogMilestone(dialog), data.by);
+      } catch (e) {
+        this.reportError(e);
+      }
+      if (seen !== undefined && typeof seen.then === 'function') {
+        return seen.then(
+          () => this.inDialogMilestones(context, data, dialog, response),
+          (e: unknown) => {
+            this.reportError(e);
+            return this.inDialogMilestones(context, data, dialog, response);
+          },
+        );
+      }
+    }
+    return this.inDialogMilestones(context, data, dialog, response);
+  }
+
+  /** `ended` for a final response to BYE, `changed` for a 2xx to re-INVITE or UPDATE. */
+  private inDialogMilestones(context: ResponseContext, data: InDialogContext, dialog: RelayedDialog, response: SipResponse): boolean | Promise<boolean> {
+    if (this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag) !== dialog) return true;
     const method = context.request.method;
     const status = response.status;
     if (method === 'BYE') {

@@ -214,7 +214,29 @@ export interface SessionObserver {
   failed?(m: Omit<DialogMilestone, 'calleeTag'>, status: number): void;
   /** A re-INVITE or UPDATE changed the service details (2xx relayed). */
   changed?(m: DialogMilestone, details: unknown): Promise<void> | void;
+  /**
+   * A request inside a session (INFO, BYE, UPDATE, re-INVITE, NOTIFY…;
+   * never ACK or CANCEL) is about to be forwarded, `by` the caller (the
+   * user) or the callee (the application server). Return nothing to
+   * forward it at once, or a promise of what to do once settled: `relay`
+   * forwards it, `respond` answers it with that status instead and
+   * forwards nothing (a charge INFO already seen, or refused —
+   * docs/wire-contracts.md). A rejected promise forwards it.
+   */
+  inDialogRequest?(request: SipRequest, m: DialogMilestone, by: 'caller' | 'callee'): Promise<InDialogVerdict> | void;
+  /**
+   * The final response to a request inside a session is about to be
+   * relayed (a 2xx to BYE may carry the application's last charges).
+   * Called before `ended`/`changed`; a promise delays the relay until it
+   * settles (a rejection is logged and the response relayed).
+   */
+  inDialogResponse?(request: SipRequest, response: SipResponse, m: DialogMilestone, by: 'caller' | 'callee'): Promise<void> | void;
 }
+
+/** What {@link SessionObserver.inDialogRequest} decided. */
+export type InDialogVerdict =
+  | { readonly action: 'relay' }
+  | { readonly action: 'respond'; readonly status: number; readonly reason?: string; readonly headers?: ReadonlyArray<readonly [string, string]> };
 
 /**
  * The `details` the relay core passes to {@link SessionObserver.changed}:

@@ -300,3 +300,58 @@ describe('relay core: stray 2xx (RFC 6026 §8.4, RFC 3261 §16.7)', () => {
     }
   });
 });
+
+describe('relay core: the observer sees requests and responses inside sessions (charges, docs/wire-contracts.md)', () => {
+  let relay: RelayHarness;
+  let alice: TestUa;
+  let wine: TestUa;
+
+  beforeEach(async () => {
+    relay = await startRelay();
+    alice = await TestUa.node('alice');
+    wine = await TestUa.node('wine-shop');
+    relay.directory.add(service('wine'), [{ appServer: 'wine-shop', uri: `sip:wine@127.0.0.1:${wine.address.port}` }]);
+  });
+
+  afterEach(async () => {
+    await Promise.all([alice.close(), wine.close()]);
+    await relay.close();
+  });
+
+  it('holds an INFO until the observer decides, then forwards it', async () => {
+    const { wineDialog } = await establish(relay, alice, wine);
+    let release!: () => void;
+    const seen: string[] = [];
+    relay.observer.verdict = (request, by) => {
+      seen.push(`${request.method} by ${by}`);
+      return new Promise((resolve) => (release = () => resolve({ action: 'relay' })));
+    };
+    const info = wine.send(wine.inDialogRequest(wineDialog, 'INFO', { headers: [['Info-Package', 'siprelay-charge']], body: '{"id":"c1"}', contentType: 'application/vnd.siprelay.charge+json' }));
+    await waitFor(() => seen.length === 1);
+    await sleep(30);
+    expect(alice.requests.items).toEqual([]);
+    release();
+    alice.answer(await alice.nextRequest('INFO'), 200);
+    expect((await info.final()).status).toBe(200);
+    expect(seen).toEqual(['INFO by callee']);
+  });
+
+  it('answers an INFO itself when the observer says so, and forwards nothing', async () => {
+    const { wineDialog } = await establish(relay, alice, wine);
+    relay.observer.verdict = async () => ({ action: 'respond', status: 200, reason: 'OK', headers: [['Siprelay-Charge', 'stored;id=c1']] });
+    const res = await wine.send(wine.inDialogRequest(wineDialog, 'INFO', { body: '{"id":"c1"}', contentType: 'application/vnd.siprelay.charge+json' })).final();
+    expect(res.status).toBe(200);
+    expect(res.header('siprelay-charge')).toBe('stored;id=c1');
+    await sleep(30);
+    expect(alice.requests.items).toEqual([]);
+  });
+
+  it('shows the final response to BYE, body and all, before the end is reported', async () => {
+    const { clientDialog } = await establish(relay, alice, wine);
+    const bye = alice.send(alice.inDialogRequest(clientDialog, 'BYE'));
+    wine.answer(await wine.nextRequest('BYE'), 200, { body: '{"id":"last"}', contentType: 'application/vnd.siprelay.charge+json' });
+    expect((await bye.final()).status).toBe(200);
+    expect(relay.observer.responses).toEqual([{ method: 'BYE', status: 200, body: '{"id":"last"}', by: 'caller' }]);
+    expect(relay.observer.names().at(-1)).toBe('ended');
+  });
+});

@@ -15,6 +15,7 @@ import type {
   Binding,
   DialogMilestone,
   IdentityAsserter,
+  InDialogVerdict,
   LocationService,
   Registrar,
   RouteDecision,
@@ -198,6 +199,18 @@ export class RecordingObserver implements SessionObserver {
   changed(m: DialogMilestone, details: unknown): Promise<void> | void {
     this.events.push({ event: 'changed', m, details });
     return this.gate('changed');
+  }
+
+  /** Decides on in-dialog requests (a charge store); unset: forward at once. */
+  verdict: ((request: SipRequest, by: 'caller' | 'callee') => Promise<InDialogVerdict> | void) | undefined;
+  /** Final responses to in-dialog requests, as seen before they are relayed. */
+  readonly responses: Array<{ method: string; status: number; body: string; by: 'caller' | 'callee' }> = [];
+
+  inDialogRequest(request: SipRequest, _m: DialogMilestone, by: 'caller' | 'callee'): Promise<InDialogVerdict> | void {
+    return this.verdict?.(request, by);
+  }
+  inDialogResponse(request: SipRequest, response: SipResponse, _m: DialogMilestone, by: 'caller' | 'callee'): void {
+    this.responses.push({ method: request.method, status: response.status, body: response.bodyText, by });
   }
 
   /** The names of the events so far, in order. */
