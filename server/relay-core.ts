@@ -104,8 +104,8 @@ const DIALOG_CREATING: ReadonlySet<string> = new Set(['INVITE', 'SUBSCRIBE', 'RE
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK';
 const ACCEPT = 'application/sdp, application/vnd.siprelay.request+json, multipart/mixed';
-/** Option tags the relay understands: Replaces and Target-Dialog, which it uses to link sessions. */
-const SUPPORTED = 'replaces, tdialog';
+/** Option tags the relay understands: outbound (its registrar, RFC 5626), Replaces and Target-Dialog (it links sessions by them). */
+const SUPPORTED = 'outbound, replaces, tdialog';
 
 /** Per context: what kind of request it forwards. */
 type ContextData = ServiceContext | LocationContext | InDialogContext;
@@ -391,6 +391,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     if (this.proxy.isLooped(ack, loopToken)) return;
     const direction = this.proxy.inDialogDirection(data, flow);
     const target: ProxyTarget = { flowId: direction.flowId };
+    this.ports.identity.stripClientIdentity(ack);
     const dialog = this.dialogs.find(ack.callId, ack.from.tag, ack.to.tag);
     if (dialog !== undefined && dialog.kind === 'service' && direction.toward === 'callee') {
       if (dialog.state === 'starting') return; // its `started` is being stored; the UAC resends the ACK with the 2xx
@@ -488,6 +489,8 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     const direction = this.proxy.inDialogDirection(data, flow);
     const dialog = this.dialogs.find(request.callId, request.from.tag, request.to.tag);
     const by = direction.toward === 'callee' ? 'caller' : 'callee';
+    // Identity is the relay's to assert, inside dialogs too (issue 3 item 7).
+    this.ports.identity.stripClientIdentity(request);
     if (dialog !== undefined) {
       const seq = request.cseq.seq;
       if (by === 'caller') {
@@ -559,7 +562,8 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
 
   private async register(request: SipRequest, tx: ServerTransaction, flow: Flow): Promise<void> {
     const uri = request.uri;
-    if (uri.kind !== 'sip' || !this.addresses.isServedHost(uri.host)) return this.reply(tx, request, 403, 'Not A Domain Of This Registrar');
+    // §10.3 step 1: the relay registers only for its own domains and addresses (as the registrar answers, 404).
+    if (uri.kind !== 'sip' || !this.addresses.isServedHost(uri.host)) return this.reply(tx, request, 404, 'Not A Domain Of This Registrar');
     const outcome = await this.ports.authenticator.authenticate(request, flow, 'www');
     if (tx.lastStatus >= 200) return;
     if (outcome.kind === 'respond') return this.respond(tx, outcome.response);

@@ -175,8 +175,11 @@ describe('relay core: in-dialog requests between UDP peers', () => {
     wine.answer(await wine.nextRequest('UPDATE'), 200);
     expect((await update.final()).status).toBe(200);
 
-    const info = alice.send(alice.inDialogRequest(clientDialog, 'INFO', { body: 'x', contentType: 'text/plain' }));
-    wine.answer(await wine.nextRequest('INFO'), 200);
+    const info = alice.send(alice.inDialogRequest(clientDialog, 'INFO', { body: 'x', contentType: 'text/plain', headers: [['P-Asserted-Identity', '<sip:admin@portal.test>']] }));
+    const infoIn = await wine.nextRequest('INFO');
+    // A client cannot claim an identity inside a dialog either.
+    expect(infoIn.request.hasHeader('p-asserted-identity')).toBe(false);
+    wine.answer(infoIn, 200);
     expect((await info.final()).status).toBe(200);
 
     const changes = relay.observer.events.filter((e) => e.event === 'changed');

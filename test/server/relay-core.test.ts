@@ -148,14 +148,14 @@ describe('relay core: establishing a session (flow 1)', () => {
     expect((await call.final()).status).toBe(202);
   });
 
-  it('hands an authenticated REGISTER to the registrar, and a REGISTER for another domain gets 403', async () => {
+  it('hands an authenticated REGISTER to the registrar, and a REGISTER for another domain gets 404', async () => {
     const reg = alice.newRequest('REGISTER', 'sip:portal.test', { to: 'sip:alice@portal.test', from: 'sip:alice@portal.test', headers: [['X-Test-User', 'alice']] });
     expect((await alice.send(reg, relay.udp).final()).status).toBe(200);
     expect(relay.registrar.registered).toEqual([{ aor: 'alice@portal.test', flowId: expect.stringMatching(/^udp\//), party: expect.objectContaining({ username: 'alice' }) }]);
     const unauth = alice.newRequest('REGISTER', 'sip:portal.test', { to: 'sip:alice@portal.test' });
     expect((await alice.send(unauth, relay.udp).final()).status).toBe(401);
     const foreign = alice.newRequest('REGISTER', 'sip:elsewhere.example', { to: 'sip:alice@elsewhere.example', headers: [['X-Test-User', 'alice']] });
-    expect((await alice.send(foreign, relay.udp).final()).status).toBe(403);
+    expect((await alice.send(foreign, relay.udp).final()).status).toBe(404);
   });
 });
 
