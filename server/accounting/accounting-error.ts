@@ -25,8 +25,6 @@ export const AccountingErrorCodes = {
   ACCT_ERR_CLOSED: { http: 503, sip: 503 },
   /** The store failed; nothing was stored. */
   ACCT_ERR_STORE: { http: 503, sip: 500 },
-  /** A service's tariff or relay fee in the configuration is wrong. */
-  ACCT_ERR_CONFIG: { http: 500, sip: 500 },
 } as const;
 
 export type AccountingErrorCode = keyof typeof AccountingErrorCodes;

@@ -7,7 +7,7 @@ import { OPEN_SESSION_STATES, type SessionState } from '../../store/session-repo
 import type { Store } from '../../store/store.js';
 import type { BillingReports } from '../billing-reports.js';
 import { accountJson, chargeJson, sessionJson } from './accounting-json.js';
-import { instantQuery, intQuery, periodQuery, sendBill, wantsCsv } from './accounting-api-router.js';
+import { instantQuery, intQuery, periodQuery, sendBill, wantsCsv } from './query-params.js';
 import { AccountingHttpError, accountingHttpErrors, bearerToken, notFound, unauthorized, validationError } from './http-errors.js';
 import type { AdminVerifier } from './user-authenticator.js';
 
