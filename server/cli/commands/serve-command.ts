@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { configFileFor } from '../../config/load-config.js';
-import { startRelay } from '../../relay-entry.js';
+import { startRelay } from '../../relay.js';
 import { redactDatabaseUrl } from '../../store/database-url.js';
 import { CliContext, type StoreCommandOptions } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
