@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { NodeTransport } from '../sip/node/node-transport.js';
 import type { ListenerOptions } from '../sip/node/node-transport-options.js';
@@ -40,6 +44,11 @@ export interface StartRelayOptions {
   readonly nodeId?: string;
   /** Stable secret of the Record-Route tokens, so dialogs survive a restart. Default: random per process. */
   readonly recordRouteSecret?: string;
+  /**
+   * A built portal (Vite output, `dist/web`) to serve at `/` — the demo and
+   * any deployment that serves the portal from the relay itself.
+   */
+  readonly portalDir?: string;
 }
 
 /** A running relay. */
@@ -70,6 +79,11 @@ export interface RunningRelay {
   stop(): Promise<void>;
   /** Settles when the relay has stopped. */
   readonly done: Promise<void>;
+}
+
+/** The portal's HTML must never be cached, so a new build is picked up at once; hashed assets may be. */
+function noCacheForHtml(res: ServerResponse, path: string): void {
+  if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
 }
 
 /** How long `stop()` lets transactions in flight finish before ending sessions. */
@@ -173,6 +187,9 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
       onError: (e) => logger.error({ err: e }, 'accounting admin API error'),
     }),
   );
+  if (options.portalDir !== undefined && existsSync(join(options.portalDir, 'index.html'))) {
+    http.mount('/', express.static(options.portalDir, { index: 'index.html', maxAge: '1h', setHeaders: noCacheForHtml }));
+  }
   const httpServer = await startHttpServer({ app: http.app, host: config.http.host, port: config.http.port, logger });
 
   const transport = new NodeTransport({

@@ -21,6 +21,8 @@ export interface TestRelayOptions {
   logLevel?: string;
   recordRouteSecret?: string;
   nodeId?: string;
+  /** A built portal to serve at `/` (default none). */
+  portalDir?: string;
 }
 
 /** A relay started by a test, on free ports, with its store. */
@@ -82,6 +84,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     logger,
     recordRouteSecret: options.recordRouteSecret,
     nodeId: options.nodeId ?? 'test-node',
+    portalDir: options.portalDir,
   });
   const bound = relay.transport.boundAddresses();
   const find = (p: string) => {
