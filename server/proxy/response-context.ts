@@ -349,7 +349,8 @@ export class ResponseContext implements ServerTransactionUser {
     let response: SipResponse;
     let branch: ProxyBranch | undefined;
     if (forced !== undefined || this.bestResponse === undefined) {
-      response = createResponse(this.request, forced ?? this.bestStatus ?? 500, { toTag: newTag() });
+      // A 503 the proxy stood in for (transport errors, §16.9) is no more the client's business than a real one.
+      response = createResponse(this.request, relayedStatus(forced ?? this.bestStatus ?? 500), { toTag: newTag() });
       branch = undefined;
     } else {
       response = this.bestResponse;

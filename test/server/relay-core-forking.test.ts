@@ -263,6 +263,19 @@ describe('relay core: best response (RFC 3261 §16.7 step 6)', () => {
     expect((await call.final()).status).toBe(603);
   });
 
+  it('answers 500 when no target can be reached at all (transport errors count as 503, §16.9)', async () => {
+    relay = await startRelay();
+    alice = await TestUa.node('alice');
+    servers = [];
+    // Nothing listens on TCP port 9 of 127.0.0.1: the connection is refused.
+    relay.directory.add(service('shop', { fork: 'race' }), [
+      { appServer: 'gone-a', uri: 'sip:shop@127.0.0.1:9;transport=tcp' },
+      { appServer: 'gone-b', uri: 'sip:shop@127.0.0.1:9;transport=tcp' },
+    ]);
+    const { call } = inviteShop();
+    expect((await call.final(5000)).status).toBe(500);
+  });
+
   it('relays 500 when the only answer was 503', async () => {
     const [a] = await setup(1, { fork: 'race' });
     const { call } = inviteShop();
