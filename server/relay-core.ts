@@ -292,14 +292,20 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     return Promise.resolve(flow).then(
       (f) =>
         new Promise<number>((resolve) => {
-          this.transactions.sendRequest(bye, f, {
-            onResponse: (r) => {
-              if (r.status >= 200) resolve(r.status);
-            },
-            onTimeout: () => resolve(408),
-            onTransportError: () => resolve(503),
-            onTerminated: () => resolve(408),
-          });
+          try {
+            this.transactions.sendRequest(bye, f, {
+              onResponse: (r) => {
+                if (r.status >= 200) resolve(r.status);
+              },
+              onTimeout: () => resolve(408),
+              onTransportError: () => resolve(503),
+              onTerminated: () => resolve(408),
+            });
+          } catch (e) {
+            // The layer is closing: nothing can be sent any more.
+            this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
+            resolve(503);
+          }
         }),
       (e: unknown) => {
         this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
