@@ -8,6 +8,7 @@ import type { AccountlessCredit } from './credit-account-of.js';
 import { CreditControl } from './credit-control.js';
 import { CreditWatch } from './credit-watch.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-committer.js';
+import { InDialogCharges } from './in-dialog-charges.js';
 import { SessionRecorder, type LiveSession } from './session-recorder.js';
 import { SessionRecovery } from './session-recovery.js';
 import { TariffCatalog, type ServiceTariffConfig } from './tariff-catalog.js';
@@ -96,6 +97,11 @@ export class Accounting {
       accountless: options.accountless,
       clock,
     });
+    this.recorder.handleCharges(
+      new InDialogCharges(this.charges, (r, sessionId) =>
+        options.onError?.(Object.assign(new Error(`charge in a 2xx to BYE refused: ${r.code} ${r.reason}`), { code: r.code }), `session ${sessionId}`),
+      ),
+    );
     this.credit = new CreditControl({ store, catalog: this.catalog, recorder: this.recorder, accountless: options.accountless });
     this.recovery = new SessionRecovery({ store, committer: this.committer, recorder: this.recorder });
     this.reports = new BillingReports(store);

@@ -3,7 +3,9 @@ import { systemClock, type Clock, type TimerHandle } from '../../sip/util/clock.
 import type { Money } from '../billing/money.js';
 import type { RelayFee } from '../billing/ledger.js';
 import type { Tariff } from '../billing/tariff.js';
-import type { DialogMilestone, SessionObserver } from '../relay-ports.js';
+import type { SipRequest } from '../../sip/message/sip-request.js';
+import type { SipResponse } from '../../sip/message/sip-response.js';
+import type { DialogMilestone, InDialogVerdict, SessionObserver } from '../relay-ports.js';
 import { billingUserId, type AccountRepository } from '../store/account-repository.js';
 import type { Database } from '../store/database.js';
 import {
@@ -17,6 +19,7 @@ import {
 import type { Store } from '../store/store.js';
 import { closeSession, rate, type ClosedSession } from './close-session.js';
 import type { GroupCommitter } from './group-committer.js';
+import type { InDialogCharges } from './in-dialog-charges.js';
 import type { TariffCatalog } from './tariff-catalog.js';
 
 /** A session the recorder follows in memory, as others may read it. */
@@ -126,6 +129,7 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
   /** Operators of application servers, read once a minute at most (every attempt needs one). */
   private readonly operators = new Map<string, { operator: string; readAt: number }>();
   private touchTimer: TimerHandle | undefined;
+  private charges: InDialogCharges | undefined;
   readonly nodeId: string;
 
   constructor(private readonly options: SessionRecorderOptions) {
@@ -207,8 +211,9 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
     const tariff = this.catalog.tariff(m.service, live.plan);
     live.segments.push({ service: m.service, offsetMs, tariff });
     this.noteAlive(live.id, at);
+    const stored = segmentDetails(details);
     const write = this.committer.run(async (trx) => {
-      await new SessionRepository(trx).insertSegment(live.id, { seq, service: m.service, startedAt: at, offsetMs, details, tariff });
+      await new SessionRepository(trx).insertSegment(live.id, { seq, service: m.service, startedAt: at, offsetMs, details: stored, tariff });
     });
     this.emit('changed', live);
     return write;
@@ -232,6 +237,25 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
     this.committer.post(async (trx) => {
       await this.updateRecord(trx, live, { state, sip_status: status, ended_at: at }, at, ['attempt', 'answered']);
     });
+  }
+
+  /**
+   * A request inside a session is about to be forwarded: the session is
+   * alive; a charge INFO is stored first (see {@link InDialogCharges}).
+   */
+  inDialogRequest(request: SipRequest, m: DialogMilestone, by: 'caller' | 'callee'): Promise<InDialogVerdict> | void {
+    this.alive(m.sessionId);
+    return this.charges?.request(request, m, by);
+  }
+
+  /** A final response inside a session: a 2xx to BYE may carry the application's last charge. */
+  inDialogResponse(request: SipRequest, response: SipResponse, m: DialogMilestone, by: 'caller' | 'callee'): Promise<void> | void {
+    return this.charges?.response(request, response, m, by);
+  }
+
+  /** Hands in-dialog charges (INFO, 2xx to BYE) to the charge service. {@link Accounting} does this. */
+  handleCharges(charges: InDialogCharges): void {
+    this.charges = charges;
   }
 
   // -------------------------------------------------------------------------
@@ -539,6 +563,31 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
       }
     }
   }
+}
+
+/** Longest body text of a change kept with its segment. */
+const MAX_DETAILS_TEXT = 4096;
+
+/**
+ * What a segment keeps of a change: the relay core passes the re-INVITE or
+ * UPDATE (`SessionChangeDetails`: method, side, content type, body); its
+ * JSON service details are kept parsed, any other body as (bounded) text.
+ * Anything else is kept as given.
+ */
+function segmentDetails(details: unknown): unknown {
+  if (typeof details !== 'object' || details === null || !('body' in details) || !('method' in details)) return details ?? null;
+  const d = details as { method: unknown; by?: unknown; contentType?: unknown; body: unknown };
+  const type = typeof d.contentType === 'string' ? d.contentType : undefined;
+  let body: unknown = typeof d.body === 'string' ? d.body : null;
+  if (typeof body === 'string' && type !== undefined && (type === 'application/json' || type.endsWith('+json'))) {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // Kept as text: the change was accepted by both sides whatever its body.
+    }
+  }
+  if (typeof body === 'string' && body.length > MAX_DETAILS_TEXT) body = body.slice(0, MAX_DETAILS_TEXT);
+  return { method: d.method, by: d.by ?? null, contentType: type ?? null, details: body === '' ? null : body };
 }
 
 function json(v: unknown): string | null {

@@ -128,6 +128,14 @@ describe.each(backends)('SessionRecorder on $name', ({ kind }) => {
       expect((await t.store.sessions.get(m.sessionId))?.durationMs).toBe(30_000);
     });
 
+    it('links a transferred session to the one it came from', async () => {
+      const first = milestone({ service: 'wine', appServer: 'wine-shop' });
+      await establish(t.accounting, first);
+      const second = { ...milestone({ service: 'beer', appServer: 'beer-shop' }), linkedFrom: first.sessionId };
+      await establish(t.accounting, second);
+      expect((await t.store.sessions.get(second.sessionId))?.linkedFrom).toBe(first.sessionId);
+    });
+
     it('takes the plan tariff of the user', async () => {
       const m = milestone({ plan: 'student' });
       await establish(t.accounting, m);
