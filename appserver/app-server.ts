@@ -144,6 +144,9 @@ export interface AppServerEvents {
  */
 export type AppServerState = 'created' | 'starting' | 'listening' | 'closing' | 'closed';
 
+/** Token ids remembered against replay; beyond, the oldest are forgotten. */
+const MAX_REMEMBERED_TOKENS = 100_000;
+
 interface Route {
   service: string;
   handler: InviteHandler<ServiceDetails>;
@@ -178,6 +181,8 @@ export class AppServer extends TypedEmitter<AppServerEvents> {
   private readonly routes = new Map<string, Route>();
   private readonly live = new Map<string, AppSession>();
   private readonly slots = new WeakMap<AppSession, AdmissionSlot>();
+  /** `jti` of the tokens INVITEs came with → their expiry (wall ms). */
+  private readonly usedTokens = new Map<string, number>();
   private readonly ctx: AppSessionContext;
   private readonly sdpMode: SdpAnswerMode;
   private readonly logger: SipLogger;
@@ -414,6 +419,13 @@ export class AppServer extends TypedEmitter<AppServerEvents> {
     }
     if (invite.state !== 'pending') return; // cancelled meanwhile
     const { claims, user, token } = verified;
+    // The relay signs a fresh token for every INVITE it forwards; one seen before was taken from
+    // somewhere (a service URL) and replayed by someone who bypassed the relay.
+    if (!this.firstUseOf(claims.jti, claims.exp)) {
+      this.logger.warn({ callId: request.callId, sid: claims.sid }, 'INVITE refused: relay token already used');
+      invite.reject(403, { reason: 'Relay Token Already Used' });
+      return;
+    }
     // docs/protocol.md: the token names the session of this request's Session-ID (RFC 7989).
     const sessionIdHeader = request.header('session-id');
     if (sessionIdHeader !== undefined && sessionIdHeader.split(';')[0].trim().toLowerCase() !== claims.sid) {
@@ -484,6 +496,23 @@ export class AppServer extends TypedEmitter<AppServerEvents> {
       invite.reject(500, { reason: 'Application Did Not Answer' });
       slot.release();
     }
+  }
+
+  /**
+   * Remembers the `jti` of a token that came in an INVITE until the token
+   * expires; false when it was seen before. Tokens without `jti` pass.
+   */
+  private firstUseOf(jti: string | undefined, exp: number): boolean {
+    if (jti === undefined) return true;
+    const now = this.clock.wallNow();
+    // Insertion order is close to expiry order (one lifetime for all tokens): drop the expired head.
+    for (const [id, until] of this.usedTokens) {
+      if (until > now && this.usedTokens.size < MAX_REMEMBERED_TOKENS) break;
+      this.usedTokens.delete(id);
+    }
+    if (this.usedTokens.has(jti)) return false;
+    this.usedTokens.set(jti, exp * 1000);
+    return true;
   }
 
   private forget(session: AppSession): void {

@@ -274,6 +274,17 @@ describe('createAppServer', () => {
       expect(await refusalOf(await signToken(forger))).toEqual([403, 'Invalid Relay Token', 0]);
     });
 
+    it('refuses a token that already came in an INVITE (taken from a service URL and replayed)', async () => {
+      const relay = await fakeRelay();
+      const app = await appFor(relay);
+      app.invite('wine', (_req, res) => res.accept({ url: 'http://localhost:8081/' }));
+      await app.listen();
+      const jwt = await token();
+      expect((await relay.invite('wine', { token: jwt }).finalResponse).status).toBe(200);
+      const replay = await relay.invite('wine', { token: jwt }).finalResponse;
+      expect([replay.status, replay.reason]).toEqual([403, 'Relay Token Already Used']);
+    });
+
     it('refuses a token whose sid is not the request\'s Session-ID, and accepts a matching one', async () => {
       const relay = await fakeRelay();
       const app = await appFor(relay);
