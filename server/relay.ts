@@ -216,6 +216,9 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
       },
     },
     probeFrom: `sip:siprelay@${domain}`,
+    probeIntervalMs: config.directory.probeIntervalSeconds * 1000,
+    probeRetryIntervalMs: config.directory.probeRetryIntervalSeconds * 1000,
+    probeTimeoutMs: config.directory.probeTimeoutSeconds * 1000,
     clock,
     logger,
   });

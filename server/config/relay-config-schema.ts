@@ -111,6 +111,17 @@ const relayConfigObject = z.strictObject({
     })
     .prefault({}),
   staticTargets: z.array(staticTargetSchema, { error: 'expected a list of targets' }).default([]),
+  /** OPTIONS health probes of application servers (docs/protocol.md, "The directory"). */
+  directory: z
+    .strictObject({
+      /** Probe period of an application server that answers. */
+      probeIntervalSeconds: intAtLeast(1).default(30),
+      /** Probe period of one that does not (down), until it answers again. */
+      probeRetryIntervalSeconds: intAtLeast(1).default(5),
+      /** A probe without a final answer after this long marks its application server down. */
+      probeTimeoutSeconds: intAtLeast(1).default(5),
+    })
+    .prefault({}),
   auth: authSchema,
   tokens: z
     .strictObject({

@@ -73,6 +73,14 @@ describe('loadConfig', () => {
       });
     });
 
+    it('probes application servers every 30 s, every 5 s while down, and gives up on a probe after 5 s', () => {
+      expect(config.directory).toEqual({ probeIntervalSeconds: 30, probeRetryIntervalSeconds: 5, probeTimeoutSeconds: 5 });
+      expect(loadConfig({ env: { SIPRELAY_DIRECTORY__PROBE_TIMEOUT_SECONDS: '1' } }).directory.probeTimeoutSeconds).toBe(1);
+      expect(configError({ flags: { set: ['directory.probeIntervalSeconds=0'] } }).message).toContain(
+        'directory.probeIntervalSeconds: expected a positive integer',
+      );
+    });
+
     it('uses the RFC 3261 timers, no admin token, log level info, and is not the demo', () => {
       expect(config.timers).toEqual({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timerCSeconds: 185, minSessionExpiresSeconds: 90 });
       expect(config.admin).toEqual({});
