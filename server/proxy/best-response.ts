@@ -32,12 +32,20 @@ export function isBetterResponse(candidate: number, current: number | undefined)
 }
 
 /**
- * The status a chosen response is relayed with. §16.7 step 6: a proxy
- * "SHOULD NOT forward [a 503] upstream unless it can determine that any
- * subsequent requests it might proxy will also generate a 503", and
- * "SHOULD generate a 500 response" instead: a 503 from an application
- * server says that server is unavailable, not the relay, and must not
- * make the client avoid the relay.
+ * The status of a response the proxy makes itself for a branch outcome it
+ * stood in for (transport error, §16.9): 503 becomes 500, so that a client
+ * does not take a failed connection to one application server as the
+ * relay being unavailable.
+ *
+ * A 503 that an application server actually sent is relayed unchanged
+ * with its Retry-After. §16.7 step 6 says a proxy "SHOULD NOT forward [a
+ * 503] upstream unless it can determine that any subsequent requests it
+ * might proxy will also generate a 503". The relay proxies for one service
+ * at a time, and it relays the 503 only when every application server of
+ * that service asked answered 503 (balance mode tries the next one first):
+ * requests for that service will meet the same answer until Retry-After,
+ * which is what the client needs to know ("service busy", design brief
+ * flow 1: the refusal reaches the client unchanged).
  */
 export function relayedStatus(status: number): number {
   return status === 503 ? 500 : status;

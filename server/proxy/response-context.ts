@@ -353,14 +353,12 @@ export class ResponseContext implements ServerTransactionUser {
       response = createResponse(this.request, relayedStatus(forced ?? this.bestStatus ?? 500), { toTag: newTag() });
       branch = undefined;
     } else {
+      // An application server's own refusal, 503 included, reaches the
+      // client unchanged with its Retry-After (design brief, flow 1; see
+      // relayedStatus for why this departs from §16.7's SHOULD).
       response = this.bestResponse;
       branch = this.bestBranch;
       this.proxy.popOwnVia(response);
-      const status = relayedStatus(response.status);
-      if (status !== response.status) {
-        response.status = status;
-        response.reason = 'Server Internal Error';
-      }
     }
     this.forcedStatus = undefined;
     this.relay(branch, response, false);

@@ -222,13 +222,13 @@ describe("relay core: fork mode 'balance' (one at a time, next on failure)", () 
     expect(b.requests.items).toEqual([]);
   });
 
-  it('relays the best failure as 500 when every target answered 503 (§16.7 step 6)', async () => {
+  it('relays a 503 unchanged, with its Retry-After, when every target answered 503 (the service is full)', async () => {
     const [a, b] = await setup(2, { fork: 'balance' }, { random: () => 0 });
     const { call } = inviteShop();
     a.answer(await a.nextRequest('INVITE'), 503, { headers: [['Retry-After', '5']] });
     b.answer(await b.nextRequest('INVITE'), 503);
     const final = await call.final();
-    expect(final.status).toBe(500);
+    expect(final.status).toBe(503);
     // The first of equal answers is kept, with what it says about retrying.
     expect(final.header('retry-after')).toBe('5');
   });
@@ -276,12 +276,14 @@ describe('relay core: best response (RFC 3261 §16.7 step 6)', () => {
     expect((await call.final(5000)).status).toBe(500);
   });
 
-  it('relays 500 when the only answer was 503', async () => {
+  it("relays the application server's 503 unchanged when it was the only answer (design brief flow 1)", async () => {
     const [a] = await setup(1, { fork: 'race' });
     const { call } = inviteShop();
-    a.answer(await a.nextRequest('INVITE'), 503, { reason: 'Busy Here Too' });
+    a.answer(await a.nextRequest('INVITE'), 503, { reason: 'Service Full', headers: [['Retry-After', '30']] });
     const final = await call.final();
-    expect(final.status).toBe(500);
+    expect(final.status).toBe(503);
+    expect(final.reason).toBe('Service Full');
+    expect(final.header('retry-after')).toBe('30');
   });
 });
 

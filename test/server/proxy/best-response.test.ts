@@ -28,7 +28,7 @@ describe('best response (RFC 3261 §16.7 step 6)', () => {
     expect(best([503, 500])).toBe(500);
   });
 
-  it('relays a chosen 503 as 500, and everything else unchanged', () => {
+  it('stands in with 500 for a 503 the proxy made itself (transport error), and keeps every other status', () => {
     expect(relayedStatus(503)).toBe(500);
     expect(relayedStatus(486)).toBe(486);
     expect(relayedStatus(500)).toBe(500);
