@@ -236,7 +236,19 @@ export interface SessionObserver {
 /** What {@link SessionObserver.inDialogRequest} decided. */
 export type InDialogVerdict =
   | { readonly action: 'relay' }
-  | { readonly action: 'respond'; readonly status: number; readonly reason?: string; readonly headers?: ReadonlyArray<readonly [string, string]> };
+  | {
+      readonly action: 'respond';
+      readonly status: number;
+      readonly reason?: string;
+      readonly headers?: ReadonlyArray<readonly [string, string]>;
+      /**
+       * Also forward the request to the other side and absorb its answer
+       * (a new charge INFO: the relay answers the application server with
+       * its receipt, and the user still sees the charge —
+       * docs/wire-contracts.md). Default false: forward nothing.
+       */
+      readonly forward?: boolean;
+    };
 
 /**
  * The `details` the relay core passes to {@link SessionObserver.changed}:

@@ -34,11 +34,13 @@ export function chargeBodyOf(message: SipMessage): Uint8Array | undefined {
  *
  * - an **INFO** whose body is a charge (`Info-Package: siprelay-charge`,
  *   or just the charge media type), sent by the application-server side, is
- *   stored before anything is relayed; the verdict is `relay` for a new
- *   charge (the user sees it), `respond 200` with `Siprelay-Charge:
- *   stored;id="<id>"` for a charge already stored, and `respond <4xx>
- *   <reason naming the field>` for a refused one. A charge INFO from the
- *   client side is refused with 403: charges come from application servers;
+ *   stored before anything is relayed, and the relay answers it itself
+ *   (docs/wire-contracts.md): `200` with the receipt `Siprelay-Charge:
+ *   stored;id="<id>"` — for a new charge with `forward: true`, so that the
+ *   INFO also goes to the client (whose answer the relay absorbs) and the
+ *   user sees it; for a charge already stored without forwarding — or
+ *   `<4xx> <reason naming the field>` for a refused one. A charge INFO from
+ *   the client side is refused with 403: charges come from application servers;
  * - the **2xx to a BYE the user sent**, when it carries a charge, is the
  *   application server's last charge (`route: 'bye'`), stored before the
  *   2xx is relayed. Nobody can be told of a refusal on this route; it goes
@@ -75,14 +77,5 @@ export class InDialogCharges {
 
 function verdictOf(result: ChargeResult): InDialogVerdict {
   const a = chargeSipAction(result);
-  if (a.action === 'relay') return { action: 'relay' };
-  if (result.status === 'duplicate') {
-    return { action: 'respond', status: 200, reason: 'OK', headers: [['Siprelay-Charge', `stored;id=${quoted(result.charge.idempotencyKey)}`]] };
-  }
-  return { action: 'respond', status: a.status, reason: a.reason };
-}
-
-/** A quoted-string (RFC 3261 §25.1): the key may hold `;` or `,`. */
-function quoted(s: string): string {
-  return '"' + s.replace(/["\\]/g, (c) => '\\' + c) + '"';
+  return { action: 'respond', status: a.status, reason: a.reason, headers: a.headers, forward: a.forwardToClient };
 }

@@ -35,13 +35,19 @@ describe.each(backends)('charges inside a dialog on $name', ({ kind }) => {
   };
 
   describe('an INFO from the application server', () => {
-    it('is stored, then relayed to the client', async () => {
+    it('is stored, answered with the receipt, and forwarded to the client', async () => {
       const m = await shop();
-      expect(await t.accounting.recorder.inDialogRequest(info(charge('o-1')), m, 'callee')).toEqual({ action: 'relay' });
+      expect(await t.accounting.recorder.inDialogRequest(info(charge('o-1')), m, 'callee')).toEqual({
+        action: 'respond',
+        status: 200,
+        reason: 'OK',
+        headers: [['Siprelay-Charge', 'stored;id="o-1"']],
+        forward: true,
+      });
       expect((await t.store.charges.findByKey('wine-shop', 'o-1'))?.route).toBe('info');
     });
 
-    it('sent again is answered 200 with Siprelay-Charge and not relayed twice', async () => {
+    it('sent again is answered 200 with the receipt and not forwarded twice', async () => {
       const m = await shop();
       await t.accounting.recorder.inDialogRequest(info(charge('o;1')), m, 'callee');
       expect(await t.accounting.recorder.inDialogRequest(info(charge('o;1')), m, 'callee')).toEqual({
@@ -49,16 +55,19 @@ describe.each(backends)('charges inside a dialog on $name', ({ kind }) => {
         status: 200,
         reason: 'OK',
         headers: [['Siprelay-Charge', 'stored;id="o;1"']],
+        forward: false,
       });
       expect(await t.store.charges.list({ sessionId: m.sessionId })).toHaveLength(1);
     });
 
-    it('refused is answered with a 4xx naming the field, or 402, and not relayed', async () => {
+    it('refused is answered with a 4xx naming the field, or 402, and not forwarded', async () => {
       const m = await shop();
       expect(await t.accounting.recorder.inDialogRequest(info(charge('o', 1, 0)), m, 'callee')).toEqual({
         action: 'respond',
         status: 400,
         reason: 'items[0].quantity: must be a positive integer',
+        headers: [],
+        forward: false,
       });
       expect(await t.accounting.recorder.inDialogRequest(info(charge('o', 6000)), m, 'callee')).toMatchObject({ action: 'respond', status: 402 });
     });
