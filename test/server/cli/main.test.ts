@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -49,4 +49,55 @@ describe('the siprelay command', () => {
     const r = await siprelay(['user', 'rm', 'nobody']);
     expect(r).toEqual({ status: 1, stdout: '', stderr: 'error: no user nobody@portal.test\n' });
   });
+});
+
+describe('siprelay serve', () => {
+  it('validates, migrates, writes the services, starts the relay, answers SIP, and stops cleanly on SIGTERM', async () => {
+    const db = `sqlite:${join(cwd, 'serve.sqlite')}`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import', tsx, main, 'serve', '--config', fileURLToPath(new URL('../../../config/demo.yaml', import.meta.url)),
+        '--set', 'demo=false', '--database', db, '--http-port', '0', '--log-level', 'info',
+        '--set', 'listeners[0].port=0', '--set', 'listeners[1].port=0',
+      ],
+      { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes('"relay started"') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    expect(stdout, stderr).toContain('"relay started"');
+    const started = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'relay started');
+    // The relay answers an OPTIONS over TCP while it runs.
+    const tcp = started.sip.find((a: string) => a.startsWith('tcp:')).split(':');
+    const { connect } = await import('node:net');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(tcp[2]), tcp[1], () => {
+        sock.write(
+          'OPTIONS sip:portal.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKserve1\r\nMax-Forwards: 70\r\n' +
+            'From: <sip:probe@portal.test>;tag=1\r\nTo: <sip:portal.test>\r\nCall-ID: serve-test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+        );
+      });
+      let got = '';
+      sock.setEncoding('utf8').on('data', (d: string) => {
+        got += d;
+        if (got.includes('\r\n\r\n')) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+    });
+    expect(answer).toMatch(/^SIP\/2.0 200 OK/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const messages = stdout.trim().split('\n').map((l) => JSON.parse(l).msg);
+    expect(messages.slice(0, 4)).toEqual(['configuration loaded', 'store open', 'services written to the store', 'token signing key']);
+    expect(messages).toContain('relay started');
+    expect(messages.slice(-2)).toEqual(['shutting down', 'stopped']);
+  }, 60_000);
 });

@@ -231,24 +231,6 @@ describe('siprelay migrate', () => {
 });
 
 describe('siprelay serve', () => {
-  it('validates, migrates, writes the services, creates a signing key and starts the relay', async () => {
-    const r = await cli(['serve', '--demo', '--database', db, '--log-level', 'info']);
-    expect(r.status).toBe(0);
-    const messages = r.stdout.trim().split('\n').map((l) => JSON.parse(l).msg);
-    expect(messages).toEqual([
-      'configuration loaded',
-      'store open',
-      'services written to the store',
-      'token signing key',
-      'relay core not wired yet',
-      'stopped',
-    ]);
-    await withStore(async (s) => {
-      expect((await s.services.list()).map((x) => x.name)).toEqual(['beer', 'bookstore', 'lesson', 'wine']);
-      expect(await s.signingKeys.active()).toBeDefined();
-    });
-  });
-
   it('stops at a bad configuration with exit status 2 and the key path', async () => {
     const r = await cli(['serve', '--database', db, '--http-port', '99999']);
     expect(r).toEqual({
