@@ -248,7 +248,7 @@ describe('the SDK through the real relay', () => {
     // A refund of a charge that does not exist: the relay refuses it.
     const refused = session.charge({ refundOf: 'no-such-charge', items: [{ sku: 'X', description: 'refund', unitPrice: -100 }] });
     await expect(refused).rejects.toMatchObject({ code: 'APPSERVER_ERR_CHARGE_REFUSED' });
-    const error = await refused.catch((e: { status: number; reason: string }) => e);
+    const error = (await refused.catch((e: unknown) => e)) as { status: number; reason: string };
     expect(error.status).toBeGreaterThanOrEqual(400);
     expect(error.reason).toMatch(/refundOf/);
     expect(session.receipts).toEqual([]);
