@@ -340,4 +340,57 @@ describe('relay restart and re-registration', () => {
       await second?.stop();
     }
   });
+
+  it('over UDP: keep-alive OPTIONS notice the relay is gone, and the services are registered again when it is back', async () => {
+    const appServers = [{ name: 'wineshop', password: 'wineshop-secret', services: ['wine'] }];
+    const services = [{ name: 'wine', description: 'Wine shop' }];
+    const first = await startTestRelay({ config: { services }, appServers });
+    const udpPort = first.udp.port;
+    const httpPort = Number(new URL(first.httpUrl).port);
+    const app = createAppServer({
+      relay: `sip:${first.udp.host}:${udpPort}`,
+      domain: first.domain,
+      credentials: { username: 'wineshop', password: 'wineshop-secret' },
+      jwksUrl: `${first.httpUrl}/.well-known/jwks.json`,
+      keepAliveIntervalMs: 200,
+      keepAliveTimeoutMs: 500,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 300 },
+    });
+    app.invite('wine', (req, res) => res.accept({ url: `http://localhost:8081/?token=${req.token}` }));
+    await app.listen();
+    let second: TestRelay | undefined;
+    try {
+      // A few keep-alives go by while the relay is up: it answers them.
+      await new Promise((r) => setTimeout(r, 700));
+      expect(app.connection.state).toBe('ready');
+      const lost = new Promise<string>((resolve) => app.once('disconnected', ({ reason }) => resolve(reason)));
+      await first.stop();
+      expect(await lost).toMatch(/keep-alive OPTIONS failed/);
+      second = await startTestRelay({
+        config: {
+          services,
+          listeners: [
+            { transport: 'udp', host: '127.0.0.1', port: udpPort },
+            { transport: 'tcp', host: '127.0.0.1', port: 0 },
+            { transport: 'ws', path: '/sip' },
+          ],
+          http: { host: '127.0.0.1', port: httpPort },
+        },
+        appServers,
+      });
+      await new Promise<void>((resolve) => app.once('ready', () => resolve()));
+      expect(second.relay.directory.lookup('wine').targets).toHaveLength(1);
+      const alice = await client(second);
+      try {
+        const session = await open(alice, second, 'wine');
+        expect(session.inviteResponse!.status).toBe(200);
+        await session.bye();
+      } finally {
+        await alice.close();
+      }
+    } finally {
+      await app.close();
+      await second?.stop();
+    }
+  });
 });
