@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { configFileFor } from '../../config/load-config.js';
+import { startDemo } from '../../demo/start-demo.js';
 import { startRelay } from '../../relay.js';
 import { redactDatabaseUrl } from '../../store/database-url.js';
 import { CliContext, type StoreCommandOptions } from '../cli-context.js';
@@ -74,7 +75,7 @@ export function serveCommand(io: CliIo): Command {
         const key = await store.signingKeys.ensureActive({ algorithm: config.tokens.algorithm });
         logger.info({ kid: key.kid, algorithm: key.algorithm }, 'token signing key');
 
-        const relay = await startRelay(config, store, { logger });
+        const relay = config.demo ? await startDemo(config, store, { logger }) : await startRelay(config, store, { logger });
         const onSignal = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'shutting down');
           relay.stop().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'));
