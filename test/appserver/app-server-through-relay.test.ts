@@ -353,7 +353,7 @@ describe('relay restart and re-registration', () => {
       credentials: { username: 'wineshop', password: 'wineshop-secret' },
       jwksUrl: `${first.httpUrl}/.well-known/jwks.json`,
       keepAliveIntervalMs: 200,
-      keepAliveTimeoutMs: 500,
+      keepAliveTimeoutMs: 1500,
       reconnect: { initialDelayMs: 100, maxDelayMs: 300 },
     });
     app.invite('wine', (req, res) => res.accept({ url: `http://localhost:8081/?token=${req.token}` }));

@@ -24,7 +24,7 @@ describe('RelayConnection: coming back after the relay restarts', () => {
   it('UDP: a keep-alive OPTIONS that goes unanswered is noticed, and the restarted relay gets the registrations again', async () => {
     const relay = await fakeRelay();
     const ports = { tcpPort: relay.port('TCP'), udpPort: relay.port('UDP') };
-    const app = await appFor(relay, 'UDP', { keepAliveIntervalMs: 100, keepAliveTimeoutMs: 300, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    const app = await appFor(relay, 'UDP', { keepAliveIntervalMs: 100, keepAliveTimeoutMs: 1000, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
     app.invite('wine', (_req, res) => res.reject(486));
     await app.listen();
     await until(() => relay.options.length > 0, 2000, 'keep-alive OPTIONS');
