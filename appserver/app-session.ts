@@ -153,8 +153,20 @@ export interface AppSessionInit {
   descriptor: ServiceDescriptor;
 }
 
-/** Reasons the relay gives when it ends a session itself (docs: issue 4, session records). */
-const RELAY_REASONS = ['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'interrupted', 'shutdown'];
+/**
+ * How the relay says why it ends a session itself, in the `text` of the
+ * Reason header of its BYE (RFC 3326; e.g. `SIP;cause=402;text="credit
+ * exhausted"`), and the reason the SDK reports for each (the relay's
+ * end reasons of session records, issue 4).
+ */
+const RELAY_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/credit/, 'credit-exhausted'],
+  [/max(imum)?[-\s]*duration/, 'max-duration'],
+  [/session[-\s]*(timer|expired|refresh)/, 'session-timer'],
+  [/operator/, 'operator'],
+  [/shut(ting)?[-\s]*down/, 'shutdown'],
+  [/interrupted/, 'interrupted'],
+];
 
 /** Statuses of a charge INFO worth another try with the same key. */
 const TRANSIENT = new Set([408, 500, 503, 504]);
@@ -596,9 +608,10 @@ export class AppSession extends TypedEmitter<AppSessionEvents> {
 /** Who sent a BYE: the relay says so with a Reason header naming why (RFC 3326); anyone else is the user. */
 function byeOrigin(bye: SipRequest): { by: 'user' | 'relay'; reason: string } {
   for (const value of bye.headerList('reason')) {
-    const text = /;\s*text\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(value)?.[1]?.replace(/\\(.)/g, '$1') ?? '';
-    const known = RELAY_REASONS.find((r) => text.toLowerCase().includes(r) || value.toLowerCase().includes(r));
-    if (known) return { by: 'relay', reason: known };
+    const quoted = /;\s*text\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(value)?.[1]?.replace(/\\(.)/g, '$1');
+    const text = (quoted ?? value).toLowerCase();
+    const known = RELAY_REASONS.find(([pattern]) => pattern.test(text));
+    if (known) return { by: 'relay', reason: known[1] };
   }
   return { by: 'user', reason: 'bye' };
 }

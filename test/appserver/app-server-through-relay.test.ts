@@ -309,8 +309,15 @@ describe('relay restart and re-registration', () => {
     await app.listen();
     let second: TestRelay | undefined;
     try {
+      // A session that is live when the relay shuts down is ended by the relay, and the SDK says so.
+      const before = await client(first);
+      await open(before, first, 'wine');
+      await until(() => app.sessions[0]?.state === 'started', 3000, 'ACK');
+      const live = app.sessions[0];
       const lost = new Promise<string>((resolve) => app.once('disconnected', ({ reason }) => resolve(reason)));
       await first.stop();
+      await before.close();
+      expect(await live.ended()).toEqual({ by: 'relay', reason: 'shutdown' });
       expect(await lost).toMatch(/closed/);
       second = await startTestRelay({
         config: {

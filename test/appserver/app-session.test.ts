@@ -256,6 +256,19 @@ describe('AppSession', () => {
       expect(ending).toEqual(['relay:max-duration']);
       expect((await session.ended()).by).toBe('relay');
     });
+
+    it.each([
+      ['SIP;cause=402;text="credit exhausted"', 'credit-exhausted'],
+      ['SIP;cause=503;text="relay shutting down"', 'shutdown'],
+      ['SIP;cause=408;text="session timer expired"', 'session-timer'],
+      ['SIP;cause=200;text="ended by the operator"', 'operator'],
+      ['SIP;cause=200;text="user hung up"', undefined],
+    ])('reads the relay\'s Reason %s', async (reason, expected) => {
+      const { client, session } = await liveSession();
+      await client.bye({ headers: [['Reason', reason]] });
+      const end = await session.ended();
+      expect(end).toEqual(expected ? { by: 'relay', reason: expected } : { by: 'user', reason: 'bye' });
+    });
   });
 
   describe('transfer()', () => {
