@@ -52,7 +52,7 @@ const EXPLANATIONS: Partial<Record<AppServerError['code'], { title: string; text
  */
 export function refusalPage(error: AppServerError, options: { portalUrl?: string; serviceName?: string } = {}): string {
   const e = EXPLANATIONS[error.code] ?? { title: 'This page cannot be shown', text: 'Open the service through the portal.' };
-  const link = options.portalUrl ? `<p><a class="button" href="${escapeHtml(options.portalUrl)}">Go to the portal</a></p>` : '';
+  const link = options.portalUrl ? `<p><a class="button" href="${escapeHtml(options.portalUrl)}" target="_top">Go to the portal</a></p>` : '';
   const name = options.serviceName ? `<p class="service">${escapeHtml(options.serviceName)}</p>` : '';
   return `<!doctype html>
 <html lang="en">
