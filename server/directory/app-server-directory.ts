@@ -320,6 +320,10 @@ export class AppServerDirectory extends TypedEmitter<DirectoryEvents> implements
     const t = this.probes.get(transaction);
     if (t === undefined || t.removed || this.closed) return;
     this.clearDeadline(t);
+    // Answered: no longer in flight, though the transaction lingers to absorb
+    // retransmissions (timer K, T4 = 5 s over UDP, §17.1.2.2); waiting for its
+    // end would stretch a probe interval shorter than that to timer K.
+    if (t.inFlight === transaction) t.inFlight = undefined;
     t.lastStatus = response.status;
     if (probeAnswerMeansAlive(response.status)) {
       this.markUp(t);

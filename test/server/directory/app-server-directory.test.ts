@@ -243,6 +243,22 @@ describe('AppServerDirectory', () => {
       expect(clock.pending).toBe(0);
     });
 
+    it('probes again after the interval even while the answered probe still absorbs retransmissions (timer K)', () => {
+      const d = makeDirectory({ probeIntervalMs: 1_000, staticTargets: [{ service: 'wine', uri: 'sip:wine@10.0.0.1' }] });
+      d.start();
+      clock.advance(0);
+      const p = layer.sent[0];
+      // A final answer, but the UDP transaction ends only 5 s later (T4).
+      p.user.onResponse(createResponse(p.request, 200), p.tx);
+      clock.advance(1_000);
+      expect(layer.sent).toHaveLength(2);
+      p.user.onTerminated?.(p.tx);
+      layer.answer(1, 200);
+      clock.advance(1_000);
+      expect(layer.sent).toHaveLength(3);
+      d.close();
+    });
+
     it.each([
       [200, true],
       [404, true],
