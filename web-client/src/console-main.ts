@@ -1,0 +1,2 @@
+// The operator console page's entry: console.html places <siprelay-console>.
+import './components/siprelay-console.js';

@@ -1,0 +1,79 @@
+import type { SipRequest } from '../../../sip/message/sip-request.js';
+import type { SessionTermination } from '../../../sip/ua/session.js';
+import { parseReason, type ReasonValue } from './reason-header.js';
+
+/** Who ended a session, as the pane says it. */
+export type SessionEndedBy = 'you' | 'service' | 'relay' | 'connection';
+
+/** How a session ended, for the pane and the history. */
+export interface SessionEnd {
+  readonly by: SessionEndedBy;
+  /** One sentence for people. */
+  readonly text: string;
+  /** `Date.now()` of the end. */
+  readonly at: number;
+  /** The Reason header of the BYE that ended it (RFC 3326), if any. */
+  readonly reason?: ReasonValue;
+}
+
+/**
+ * Reasons only the relay gives when it ends a session itself (docs/billing.md,
+ * "Session records": ended by session-timer, max-duration, credit-exhausted,
+ * operator, interrupted; and shutdown).
+ */
+const RELAY_REASON = /credit|shutting down|shutdown|max(imum)?[- ]duration|session[- ]timer|operator|interrupted/i;
+
+/**
+ * Says who ended a session and why, from the core's termination: our own
+ * BYE; a BYE from the far end — the relay's own BYE carries a `Reason`
+ * header naming why (`SIP;cause=402;text="credit exhausted"`), an
+ * application server's usually none; or a broken path (481, timeouts,
+ * transport).
+ *
+ * @example
+ * ```ts
+ * session.on('terminated', (t) => { pane.end = describeTermination(t, 'The Wine Cellar', Date.now()); });
+ * ```
+ */
+export function describeTermination(t: SessionTermination, serviceName: string, at: number): SessionEnd {
+  if (t.by === 'local') {
+    switch (t.reason) {
+      case 'bye':
+        return { by: 'you', text: 'You hung up.', at };
+      case 'closed':
+        return { by: 'you', text: 'You signed out.', at };
+      case 'request-timeout':
+        return { by: 'connection', text: 'A request in this session got no answer, so the portal hung up.', at };
+      default:
+        return { by: 'connection', text: `The session ended (${t.reason}).`, at };
+    }
+  }
+  if (t.reason === 'bye') {
+    const reason = reasonOf(t.message as SipRequest | undefined);
+    const why = reason?.text ?? (reason?.cause !== undefined ? `cause ${reason.cause}` : undefined);
+    if (reason && why !== undefined && RELAY_REASON.test(why)) {
+      return { by: 'relay', text: `The relay ended the session: ${why}.`, at, reason };
+    }
+    if (why !== undefined) return { by: 'service', text: `${serviceName} ended the session: ${why}.`, at, ...(reason ? { reason } : {}) };
+    return { by: 'service', text: `${serviceName} ended the session.`, at };
+  }
+  switch (t.reason) {
+    case 'dialog-gone':
+      return { by: 'connection', text: 'The relay no longer knows this session (481).', at };
+    case 'request-timeout':
+      return { by: 'connection', text: 'A request in this session got no answer, so the portal hung up.', at };
+    case 'transport-error':
+      return { by: 'connection', text: 'The connection to the relay dropped.', at };
+    default:
+      return { by: 'connection', text: `The session ended (${t.reason}).`, at };
+  }
+}
+
+function reasonOf(message: SipRequest | undefined): ReasonValue | undefined {
+  if (!message || typeof message.headerList !== 'function') return undefined;
+  for (const v of message.headerList('reason')) {
+    const r = parseReason(v);
+    if (r) return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,2 @@
+// The portal page's entry: defines every element; index.html places <siprelay-portal>.
+import './components/siprelay-portal.js';
