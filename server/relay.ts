@@ -16,6 +16,7 @@ import { createAuthenticator, type RelayAuthentication } from './auth/create-aut
 import type { ListenerConfig } from './config/listener-config.js';
 import type { RelayConfig } from './config/relay-config-schema.js';
 import { AppServerDirectory } from './directory/app-server-directory.js';
+import { createDirectoryAdminRouter } from './directory/directory-admin-router.js';
 import { staticTargetsFromConfig, staticTargetsFromStore } from './directory/static-target.js';
 import { adminBearerVerifier } from './http/admin-auth.js';
 import { createHttpApp, type HttpApp } from './http/create-http-app.js';
@@ -222,6 +223,8 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     clock,
     logger,
   });
+  // The operator console's view of the targets and their health (GET /admin/v1/targets).
+  http.mount('/admin/v1', createDirectoryAdminRouter({ directory, verifyAdmin: async (bearer) => (await verifyAdmin(bearer)) !== undefined }));
   const registrar = new UserTokenRegistrar(
     new RelayRegistrar({
       location,
