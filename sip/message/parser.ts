@@ -118,7 +118,17 @@ function keyAt(head: string, start: number, end: number): string | undefined {
 /** Parses the header section text (start line through the empty line). */
 function parseHead(head: string, maxHeaders: number): SipMessageLike {
   let eol = head.indexOf('\n');
-  const msg = parseStartLine(head.slice(0, head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol));
+  let msg: SipMessageLike;
+  // A Request-Line error that still names method and version (lwsruri) is
+  // raised after the headers, which then ride on it as `partial` for the 400.
+  let startLineError: SipParseError | undefined;
+  try {
+    msg = parseStartLine(head.slice(0, head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol));
+  } catch (e) {
+    if (!(e instanceof SipParseError) || !(e.partial instanceof SipRequest)) throw e;
+    startLineError = e;
+    msg = e.partial;
+  }
   const len = head.length;
   let pos = eol + 1;
   let count = 0;
@@ -167,6 +177,7 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
     pos = eol + 1;
   }
   if (rawStart >= 0) msg.pushParsedHeader(name, key, folded ? trimWs(value) : value, head.slice(rawStart, rawEnd));
+  if (startLineError !== undefined) throw startLineError;
   return msg;
 }
 
@@ -189,16 +200,30 @@ function parseStartLine(line: string): SipMessageLike {
     return res;
   }
   const parts = trimWs(line).split(/[ \t]+/);
+  if (parts.length > 3 && isToken(parts[0]) && /^SIP\/\d+\.\d+$/i.test(parts[parts.length - 1])) {
+    // RFC 4475 §3.1.2.8 (lwsruri): whitespace inside the Request-URI is
+    // malformed, but method and version are clear, so a 400 can be sent.
+    const e = parseError('SIP_ERR_START_LINE', 'whitespace inside the Request-URI');
+    const partial = new SipRequest(parts[0], parts.slice(1, -1).join(' '));
+    partial.version = parts[parts.length - 1].toUpperCase();
+    e.partial = partial;
+    throw e;
+  }
   if (parts.length !== 3) throw parseError('SIP_ERR_START_LINE', 'Request-Line needs method, Request-URI and version');
   const [method, uri, version] = parts;
-  for (let i = 0; i < method.length; i++) {
-    const ch = method.charCodeAt(i);
-    if (ch >= 128 || TOKEN[ch] === 0) throw parseError('SIP_ERR_METHOD', 'method is not a token');
-  }
+  if (!isToken(method)) throw parseError('SIP_ERR_METHOD', 'method is not a token');
   if (!/^SIP\/\d+\.\d+$/i.test(version)) throw parseError('SIP_ERR_START_LINE', `bad SIP-Version ${JSON.stringify(version)}`);
   const req = new SipRequest(method, uri);
   req.version = version.toUpperCase();
   return req;
+}
+
+function isToken(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= 128 || TOKEN[ch] === 0) return false;
+  }
+  return s.length > 0;
 }
 
 /** Frames the body by Content-Length (§18.3, §20.14). */

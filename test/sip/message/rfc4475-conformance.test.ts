@@ -209,6 +209,14 @@ describe('RFC 4475 invalid messages', () => {
     expect(partial.callId).toBe('badvers.31417@c.example.com');
   });
 
+  it('lwsruri keeps method and headers on the error so that 400 can be built', () => {
+    const e = parseFailure('lwsruri');
+    const partial = e.partial as SipRequest;
+    expect(partial.method).toBe('INVITE');
+    expect(partial.callId).toBe('lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423');
+    expect(partial.cseq.seq).toBe(2130706432);
+  });
+
   it('baddn with the missing blank line added still fails on the comma in the display name', () => {
     const bytes = Buffer.concat([Buffer.from(load('baddn')), Buffer.from('\r\n')]);
     try {
