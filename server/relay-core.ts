@@ -13,15 +13,27 @@ import { noopLogger, type SipLogger } from '../sip/util/logger.js';
 import type { RelayConfig } from './config/relay-config-schema.js';
 import type { ServiceConfig } from './config/service-config.js';
 import { dialogReference } from './core/dialog-reference.js';
-import { dialogMilestone, DialogRegistry, type RelayedDialog } from './core/dialog-registry.js';
+import { dialogMilestone, DialogRegistry, partyKey, type RelayedDialog } from './core/dialog-registry.js';
+import { dialogFromSnapshot, type DialogSnapshot } from './core/dialog-snapshot.js';
+import type { DialogClosedBy, DialogSupervision } from './core/dialog-supervision.js';
 import { relayBye } from './core/relay-bye.js';
+import { relayRequest } from './core/relay-request.js';
+import type { AdmissionVerdict, SessionAdmission } from './core/session-admission.js';
 import { newSessionId } from './core/session-id.js';
+import {
+  applySessionTimerToRequest,
+  checkSessionTimerRequest,
+  MIN_SESSION_INTERVAL_SECONDS,
+  sessionExpiresOf,
+  sessionTimerTermsOf2xx,
+  type SessionTimerTerms,
+} from './core/session-timer.js';
 import { NextHopResolver, type HostResolver } from './proxy/next-hop-resolver.js';
 import type { ProxyBranch } from './proxy/proxy-branch.js';
-import { ProxyCore } from './proxy/proxy-core.js';
+import { ProxyCore, type InDialogDirection } from './proxy/proxy-core.js';
 import { isProxyError } from './proxy/proxy-error.js';
 import type { ForkMode, ProxyTarget } from './proxy/proxy-target.js';
-import { RecordRouteSigner } from './proxy/record-route-token.js';
+import { RecordRouteSigner, type RouteTokenData } from './proxy/record-route-token.js';
 import { RelayAddresses } from './proxy/relay-addresses.js';
 import type { ValidationFailure } from './proxy/request-validation.js';
 import { ResponseContext, type ResponseContextOwner } from './proxy/response-context.js';
@@ -51,6 +63,13 @@ export interface RelayCorePorts {
   identity: IdentityAsserter;
   /** Accounting; optional (no records kept without it). */
   observer?: SessionObserver;
+  /**
+   * Session supervision (session timers, maximum duration, restart
+   * recovery: server/sessions/); optional (no timers without it).
+   */
+  supervision?: DialogSupervision;
+  /** Admission of new sessions (the credit check, 402); optional (everyone is admitted). */
+  admission?: SessionAdmission;
 }
 
 /** Options of {@link RelayCore}. Every limit has a documented default. */
@@ -78,6 +97,11 @@ export interface RelayCoreOptions extends RelayCorePorts {
   maxDialogs?: number;
   /** Retry-After of the 503 sent while draining. Default 30 s. */
   drainRetryAfterSeconds?: number;
+  /**
+   * Retry-After of the 503 for a service at its `maxSessions` (and for
+   * the relay at `maxDialogs`). Default `drainRetryAfterSeconds`.
+   */
+  busyRetryAfterSeconds?: number;
   /** Timer C override in ms (default `config.timers.timerCSeconds`). */
   timerCMs?: number;
   /** `balance` no-answer failover, ms. Default 5 000 (ProxyCoreOptions.noAnswerMs). */
@@ -92,6 +116,9 @@ export interface RelayCoreOptions extends RelayCorePorts {
 export type LiveDialog = Readonly<RelayedDialog>;
 
 const RELAY: InDialogVerdict = { action: 'relay' };
+
+/** A request the relay sends itself could not be sent at all (no route, transport error). */
+const NOT_SENT = -1;
 
 /** Methods the relay knows; an unknown one out of dialog gets 501, a known one it does not serve 405. */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -118,6 +145,10 @@ interface ServiceContext {
   forkGroup: string;
   linkedFrom: string | undefined;
   requestedAt: number;
+  /** The Session-Expires the forwarded INVITE asks for (RFC 4028); 0 for other methods. */
+  sessionExpires: number;
+  /** The INVITE holds a place toward the session limits until its first dialog exists or it ends. */
+  reserved: boolean;
 }
 
 interface LocationContext {
@@ -164,8 +195,16 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   readonly logger: SipLogger;
   private readonly ports: RelayCorePorts;
   private readonly observer: SessionObserver | undefined;
+  private readonly supervision: DialogSupervision | undefined;
+  private readonly admission: SessionAdmission | undefined;
   private readonly maxBranches: number;
+  private readonly maxSessionsPerUser: number | null;
+  private readonly minSessionExpires: number;
   private readonly drainRetryAfter: number;
+  private readonly busyRetryAfter: number;
+  /** Service INVITEs admitted and not yet answered, per service and per party (the session limits count them). */
+  private readonly pendingByService = new Map<string, number>();
+  private readonly pendingByParty = new Map<string, number>();
   private readonly onErrorOption: ((error: unknown) => void) | undefined;
   private _draining = false;
   /** Out-of-dialog requests between arrival and their context's end (or their local answer). */
@@ -182,8 +221,18 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     }
     const drain = options.drainRetryAfterSeconds ?? 30;
     if (!Number.isInteger(drain) || drain < 0) throw new TypeError('RelayCoreOptions.drainRetryAfterSeconds must be a non-negative integer');
+    const busy = options.busyRetryAfterSeconds ?? drain;
+    if (!Number.isInteger(busy) || busy < 0) throw new TypeError('RelayCoreOptions.busyRetryAfterSeconds must be a non-negative integer');
+    for (const name of ['supervision', 'admission'] as const) {
+      if (options[name] !== undefined && (options[name] === null || typeof options[name] !== 'object')) throw new TypeError(`RelayCoreOptions.${name} must be an object`);
+    }
     this.ports = options;
     this.observer = options.observer;
+    this.supervision = options.supervision;
+    this.admission = options.admission;
+    this.busyRetryAfter = busy;
+    this.maxSessionsPerUser = config.limits.maxSessionsPerUser ?? null;
+    this.minSessionExpires = Math.max(MIN_SESSION_INTERVAL_SECONDS, config.timers.minSessionExpiresSeconds ?? MIN_SESSION_INTERVAL_SECONDS);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? noopLogger;
     this.onErrorOption = options.onError;
@@ -264,16 +313,77 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   endDialog(dialog: LiveDialog | string, options: { reason?: string } = {}): Promise<{ caller: number; callee: number }> {
     const d = typeof dialog === 'string' ? this.dialogs.bySessionId(dialog) : this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag);
     if (d === undefined) return Promise.resolve({ caller: 0, callee: 0 });
-    this.dialogs.remove(d);
-    this.releaseLoad(d);
-    return Promise.all([this.sendRelayBye(d, 'caller', options.reason), this.sendRelayBye(d, 'callee', options.reason)]).then(([caller, callee]) => ({ caller, callee }));
+    this.forget(d, 'relay');
+    const reason = options.reason;
+    // A BYE that could not be sent at all stands as a transport error (§16.9: 503).
+    const bye = (toward: 'caller' | 'callee') => this.sendRelayRequest(d, toward, 'BYE', { reason, cseq: 'next' }).then((s) => (s === NOT_SENT ? 503 : s));
+    return Promise.all([bye('caller'), bye('callee')]).then(([caller, callee]) => ({ caller, callee }));
   }
 
-  private sendRelayBye(dialog: RelayedDialog, toward: 'caller' | 'callee', reason: string | undefined): Promise<number> {
-    const addresses = this.addresses;
-    const bye = relayBye(dialog, toward, (uri) => uri.user !== undefined && uri.lr && addresses.isLocalUri(uri), reason);
-    if (bye === undefined) return Promise.resolve(0);
+  /**
+   * Asks one side of a live dialog whether it still has it: an OPTIONS in
+   * the dialog (RFC 3261 §11, §12.2), built like the relay's own BYE but
+   * with a CSeq that never runs ahead of the side the relay speaks for
+   * (see {@link relayRequest}). Resolves with the final status: any answer
+   * but 481 (§12.2.1.2: the dialog is gone) means the side is there; 408
+   * no answer, 430 its flow has closed, 503 it could not be sent, 0 no
+   * Contact to send to, or it could not be sent (no route, connection
+   * refused): the side cannot be reached. A 503 is the side's own answer.
+   */
+  probeDialog(dialog: LiveDialog | string, toward: 'caller' | 'callee'): Promise<number> {
+    const d = typeof dialog === 'string' ? this.dialogs.bySessionId(dialog) : this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag);
+    if (d === undefined) return Promise.resolve(481);
+    return this.sendRelayRequest(d, toward, 'OPTIONS', { cseq: 'current' }).then((s) => (s === NOT_SENT ? 0 : s));
+  }
+
+  /**
+   * Puts a dialog rebuilt from its snapshot (server/core/dialog-snapshot.ts)
+   * back into the registry after a restart, before the transport starts:
+   * its in-dialog requests are then routed and reported as before, and
+   * `endDialog` and `probeDialog` reach both sides (UDP and TCP peers by
+   * address; a WebSocket client once it sends over its new connection).
+   * Undefined when the snapshot does not hold together or the dialog is
+   * known already.
+   */
+  restoreDialog(snapshot: DialogSnapshot, started: boolean): LiveDialog | undefined {
+    const d = dialogFromSnapshot(snapshot, started);
+    if (d === undefined || this.dialogs.bySessionId(d.sessionId) !== undefined) return undefined;
+    return this.dialogs.add(d) ? d : undefined;
+  }
+
+  /** Forgets a dialog: out of the registry, its target's load released, the supervision told. */
+  private forget(dialog: RelayedDialog, by: DialogClosedBy): void {
+    if (!this.dialogs.remove(dialog)) return;
+    this.releaseLoad(dialog);
+    const supervision = this.supervision;
+    if (supervision !== undefined && dialog.kind === 'service') {
+      try {
+        supervision.closed(dialog, by);
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
+  }
+
+  /**
+   * The flow toward one side of a dialog: the side's own flow when it has
+   * one; for a restored dialog, only while that flow is open — else the
+   * side is reached at its address (its remote target, as any proxy would).
+   * Resolves with the final status, 0 when there was no Contact to send
+   * to, {@link NOT_SENT} when the request could not be sent.
+   */
+  private sideFlowId(dialog: RelayedDialog, toward: 'caller' | 'callee'): string | undefined {
     const flowId = toward === 'caller' ? dialog.callerFlowId : dialog.calleeFlowId;
+    if (flowId === undefined || !dialog.restored) return flowId;
+    const f = this.transactions.transport.flowById(flowId);
+    return f !== undefined && f.isOpen ? flowId : undefined;
+  }
+
+  private sendRelayRequest(dialog: RelayedDialog, toward: 'caller' | 'callee', method: 'BYE' | 'OPTIONS', options: { reason?: string; cseq: 'next' | 'current' }): Promise<number> {
+    const addresses = this.addresses;
+    const request = relayRequest(dialog, toward, method, (uri) => uri.user !== undefined && uri.lr && addresses.isLocalUri(uri), options);
+    if (request === undefined) return Promise.resolve(0);
+    const flowId = this.sideFlowId(dialog, toward);
     const transport = this.transactions.transport;
     let flow: Flow | Promise<Flow>;
     try {
@@ -282,36 +392,46 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
         if (f === undefined || !f.isOpen) return Promise.resolve(430);
         flow = f;
       } else {
-        const hop = this.proxy.resolver.resolve(this.proxy.nextHopUri(bye));
+        const hop = this.proxy.resolver.resolve(this.proxy.nextHopUri(request));
         flow = hop instanceof Promise ? hop.then((ep) => transport.flowTo(ep)) : transport.flowTo(hop);
       }
     } catch (e) {
-      this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
-      return Promise.resolve(503);
+      this.logger.debug({ err: e, sessionId: dialog.sessionId, toward, method }, 'relay request not sent');
+      // A side reachable only over a flow that is gone (a `.invalid` WebSocket Contact, RFC 7118 §5.2) has lost it.
+      return Promise.resolve(isProxyError(e) && e.code === 'PROXY_ERR_UNRESOLVABLE' && this.nextHopIsInvalid(request) ? 430 : NOT_SENT);
     }
     return Promise.resolve(flow).then(
       (f) =>
         new Promise<number>((resolve) => {
           try {
-            this.transactions.sendRequest(bye, f, {
+            this.transactions.sendRequest(request, f, {
               onResponse: (r) => {
                 if (r.status >= 200) resolve(r.status);
               },
               onTimeout: () => resolve(408),
-              onTransportError: () => resolve(503),
+              onTransportError: () => resolve(NOT_SENT),
               onTerminated: () => resolve(408),
             });
           } catch (e) {
             // The layer is closing: nothing can be sent any more.
-            this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
-            resolve(503);
+            this.logger.debug({ err: e, sessionId: dialog.sessionId, toward, method }, 'relay request not sent');
+            resolve(NOT_SENT);
           }
         }),
       (e: unknown) => {
-        this.logger.debug({ err: e, sessionId: dialog.sessionId, toward }, 'relay BYE not sent');
-        return 503;
+        this.logger.debug({ err: e, sessionId: dialog.sessionId, toward, method }, 'relay request not sent');
+        return NOT_SENT;
       },
     );
+  }
+
+  private nextHopIsInvalid(request: SipRequest): boolean {
+    try {
+      const uri = this.proxy.nextHopUri(request);
+      return uri.kind === 'sip' && uri.hostname.endsWith('.invalid');
+    } catch {
+      return false;
+    }
   }
 
   /** Ends every transaction and closes the transport (TransactionLayer.close). */
@@ -395,10 +515,10 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     }
     const loopToken = this.proxy.loopToken(ack);
     if (this.proxy.isLooped(ack, loopToken)) return;
-    const direction = this.proxy.inDialogDirection(data, flow);
+    const dialog = this.dialogs.find(ack.callId, ack.from.tag, ack.to.tag);
+    const direction = this.directionOf(data, flow, ack, dialog);
     const target: ProxyTarget = { flowId: direction.flowId };
     this.ports.identity.stripClientIdentity(ack);
-    const dialog = this.dialogs.find(ack.callId, ack.from.tag, ack.to.tag);
     if (dialog !== undefined && dialog.kind === 'service' && direction.toward === 'callee') {
       if (dialog.state === 'starting') return; // its `started` is being stored; the UAC resends the ACK with the 2xx
       if (dialog.state === 'answered' && ack.cseq.seq === dialog.inviteCSeq) {
@@ -434,6 +554,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     const fromTag = response.from.tag;
     const flowId = fromTag === dialog.callerTag ? dialog.callerFlowId : dialog.calleeFlowId;
     const flow = flowId === undefined ? undefined : this.transactions.transport.flowById(flowId);
+    if (response.cseq.seq === dialog.inviteCSeq) addSessionExpires(response, dialog);
     this.proxy.forwardStrayResponse(response, flow);
   }
 
@@ -492,16 +613,29 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       this.logger.info({ flow: flow.id, remote: flow.remote, method: request.method, callId: request.callId }, 'in-dialog request with a forged or foreign Record-Route token refused');
       return this.reply(tx, request, 403, 'Not Routed By This Relay');
     }
-    const direction = this.proxy.inDialogDirection(data, flow);
+    const method = request.method;
+    if (method === 'INVITE' || method === 'UPDATE') {
+      // RFC 4028 §8.1: a session refresh asking for less than the relay's minimum is refused.
+      const timer = checkSessionTimerRequest(request, this.minSessionExpires);
+      if (timer.action === 'too-small') return this.reply(tx, request, 422, undefined, [['Min-SE', String(timer.minSe)]]);
+      if (timer.action === 'malformed') return this.reply(tx, request, 400, 'Bad Session-Expires');
+    }
     const dialog = this.dialogs.find(request.callId, request.from.tag, request.to.tag);
+    const direction = this.directionOf(data, flow, request, dialog);
     const by = direction.toward === 'callee' ? 'caller' : 'callee';
     // Identity is the relay's to assert, inside dialogs too (issue 3 item 7).
     this.ports.identity.stripClientIdentity(request);
     if (dialog !== undefined) {
       const seq = request.cseq.seq;
+      // A side's new request carries its current CSeq: from now on the relay knows it (relayRequest).
       if (by === 'caller') {
         if (seq > dialog.callerCSeq) dialog.callerCSeq = seq;
-      } else if (seq > dialog.calleeCSeq) dialog.calleeCSeq = seq;
+        dialog.callerCSeqStale = false;
+      } else {
+        if (seq > dialog.calleeCSeq) dialog.calleeCSeq = seq;
+        dialog.calleeCSeqStale = false;
+      }
+      if (dialog.resumePending) this.resume(dialog);
     }
     // §16.2: a stateful proxy answers an INVITE with 100 itself; the far end's 100 is not relayed.
     if (request.method === 'INVITE') tx.respond(createResponse(request, 100));
@@ -529,6 +663,38 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     this.forwardInDialog(request, tx, flow, direction.flowId, ctxData, loopToken);
   }
 
+  /**
+   * Which way an in-dialog request or ACK goes. By its Record-Route token
+   * (RFC 5626 §5.3: from the caller's flow toward the callee, from
+   * anywhere else toward the caller over the caller's flow) — except in a
+   * dialog restored after a restart, whose token names flows of the
+   * previous process: there the From tag tells the sender (§12.2.1.1),
+   * whose side is re-bound to the flow the request came over, and the
+   * other side is reached over its own flow while that one is open, else
+   * at its address.
+   */
+  private directionOf(data: RouteTokenData, flow: Flow, message: SipRequest, dialog: RelayedDialog | undefined): InDialogDirection {
+    if (dialog === undefined || !dialog.restored) return this.proxy.inDialogDirection(data, flow);
+    if (message.from.tag === dialog.callerTag) {
+      dialog.callerFlowId = flow.id;
+      return { toward: 'callee', flowId: this.sideFlowId(dialog, 'callee') };
+    }
+    // A callee reached at its address stays so; one reached over its flow (a registered application server) gets the new one.
+    if (dialog.calleeFlowId !== undefined) dialog.calleeFlowId = flow.id;
+    return { toward: 'caller', flowId: this.sideFlowId(dialog, 'caller') };
+  }
+
+  /** A restored dialog's first request since the restart: it carries on (the supervision adopts its session). */
+  private resume(dialog: RelayedDialog): void {
+    dialog.resumePending = false;
+    if (this.supervision === undefined || dialog.kind !== 'service') return;
+    try {
+      this.supervision.resumed(dialog);
+    } catch (e) {
+      this.reportError(e);
+    }
+  }
+
   private afterVerdict(
     verdict: InDialogVerdict,
     request: SipRequest,
@@ -540,7 +706,13 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   ): void {
     // A CANCEL (of a re-INVITE) may have answered it meanwhile.
     if (tx.lastStatus >= 200) return;
-    if (verdict.action === 'respond') return this.reply(tx, request, verdict.status, verdict.reason, verdict.headers);
+    if (verdict.action === 'respond') {
+      this.reply(tx, request, verdict.status, verdict.reason, verdict.headers);
+      // The relay answered the sender itself and still shows the request to the other side, whose
+      // answer it absorbs (the transaction is answered already): a stored charge INFO (docs/wire-contracts.md).
+      if (verdict.forward === true) this.forwardInDialog(request, tx, flow, flowId, data, loopToken);
+      return;
+    }
     this.forwardInDialog(request, tx, flow, flowId, data, loopToken);
   }
 
@@ -583,6 +755,13 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
    * user, identity assertion, forking.
    */
   private async outOfDialog(request: SipRequest, tx: ServerTransaction, flow: Flow, loopToken: string): Promise<void> {
+    const isInvite = request.method === 'INVITE';
+    if (isInvite) {
+      // RFC 4028 §8.1: an interval below the relay's minimum is refused before anything else is spent on it.
+      const timer = checkSessionTimerRequest(request, this.minSessionExpires);
+      if (timer.action === 'too-small') return this.finish(tx, request, 422, undefined, [['Min-SE', String(timer.minSe)]]);
+      if (timer.action === 'malformed') return this.finish(tx, request, 400, 'Bad Session-Expires');
+    }
     const ref = dialogReference(request);
     if (ref === 'malformed') return this.finish(tx, request, 400, 'Bad Replaces Or Target-Dialog');
     let linked: RelayedDialog | undefined;
@@ -629,10 +808,31 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     if (lookup.targets.length === 0) {
       return this.finish(tx, request, 480, undefined, [['Retry-After', String(this.ports.directory.retryAfterSeconds(decision.service))]]);
     }
-    if (request.method === 'INVITE' && this.dialogs.isFull) {
-      return this.finish(tx, request, 503, 'Too Many Sessions', [['Retry-After', String(this.drainRetryAfter)]]);
-    }
     const service = lookup.service;
+    let reserved = false;
+    let sessionExpires = 0;
+    if (isInvite) {
+      const limit = this.sessionLimit(service, party, ref !== undefined && ref.header === 'replaces');
+      if (limit !== undefined) return this.finish(tx, request, limit.status, limit.reason, limit.headers);
+      this.reserve(service.name, party, 1);
+      reserved = true;
+      if (this.admission !== undefined) {
+        let verdict: AdmissionVerdict;
+        try {
+          verdict = await this.admission.admit(party, service, request);
+        } catch (e) {
+          if (reserved) this.reserve(service.name, party, -1);
+          throw e;
+        }
+        if (tx.lastStatus >= 200 || !verdict.admitted) {
+          if (reserved) this.reserve(service.name, party, -1);
+          if (!verdict.admitted) return this.finish(tx, request, verdict.status, verdict.reason, verdict.headers);
+          return this.done();
+        }
+      }
+      // RFC 4028 §8.1: the relay wants the session refreshed at least every `sessionTimerSeconds`.
+      sessionExpires = applySessionTimerToRequest(request, service.sessionTimerSeconds, this.minSessionExpires);
+    }
     const mode = this.forkMode(request, service);
     const targets = lookup.targets.length > this.maxBranches ? lookup.targets.slice(0, this.maxBranches) : lookup.targets;
     const forkGroup = newSessionId();
@@ -654,9 +854,48 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       forkGroup,
       linkedFrom: linked?.sessionId,
       requestedAt: this.clock.wallNow(),
+      sessionExpires,
+      reserved,
     };
     context.data = data;
     context.start(proxyTargets);
+  }
+
+  /**
+   * The answer to a new session over its limits, or undefined:
+   * `maxDialogs` of the relay (503), `maxSessions` of the service (503
+   * with Retry-After: it frees up as sessions end), and
+   * `limits.maxSessionsPerUser` (403: this user has too many; retrying
+   * does not help until one of them ends, and 486 would read as the
+   * service being busy). Live dialogs count, and INVITEs admitted but not
+   * answered yet. An INVITE that replaces one of the user's sessions
+   * (RFC 3891) is not held to the per-user limit: the replaced one ends.
+   */
+  private sessionLimit(service: ServiceConfig, party: AuthenticatedParty, replaces: boolean): { status: number; reason: string; headers?: HeaderInit } | undefined {
+    const busy: HeaderInit = [['Retry-After', String(this.busyRetryAfter)]];
+    if (this.dialogs.isFull) return { status: 503, reason: 'Too Many Sessions', headers: busy };
+    const max = service.maxSessions;
+    if (max !== null && max !== undefined && this.dialogs.countOfService(service.name) + (this.pendingByService.get(service.name) ?? 0) >= max) {
+      return { status: 503, reason: 'Service Full', headers: busy };
+    }
+    const perUser = this.maxSessionsPerUser;
+    if (perUser !== null && party.kind === 'subscriber' && !replaces) {
+      const key = partyKey(party);
+      if (this.dialogs.countOfParty(key) + (this.pendingByParty.get(key) ?? 0) >= perUser) return { status: 403, reason: 'Too Many Sessions For This User' };
+    }
+    return undefined;
+  }
+
+  /** Holds (+1) or releases (-1) a pending INVITE's place toward the session limits. */
+  private reserve(service: string, party: AuthenticatedParty, delta: 1 | -1): void {
+    bump(this.pendingByService, service, delta);
+    if (party.kind === 'subscriber') bump(this.pendingByParty, partyKey(party), delta);
+  }
+
+  private releaseReservation(data: ServiceContext): void {
+    if (!data.reserved) return;
+    data.reserved = false;
+    this.reserve(data.service, data.party, -1);
   }
 
   /** Parallel fork to a subscriber's registered contacts, for a request from an application server. */
@@ -787,7 +1026,10 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   }
 
   contextEnded(context: ResponseContext): void {
-    if ((context.data as ContextData).kind !== 'in-dialog') this.done();
+    const data = context.data as ContextData;
+    if (data.kind === 'in-dialog') return;
+    if (data.kind === 'service') this.releaseReservation(data);
+    this.done();
   }
 
   beforeRelay(context: ResponseContext, branch: ProxyBranch | undefined, response: SipResponse): boolean | Promise<boolean> {
@@ -799,8 +1041,13 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     const toTag = response.to.tag;
     if (toTag === undefined) return true;
     const existing = this.dialogs.find(response.callId, response.from.tag, toTag);
-    if (existing !== undefined) return existing.state !== 'answering' && existing.state !== 'refused';
+    if (existing !== undefined) {
+      // A retransmission carries what the relay added to the first one (RFC 4028 §8.2).
+      addSessionExpires(response, existing);
+      return existing.state !== 'answering' && existing.state !== 'refused';
+    }
     const dialog = this.newDialog(context, data, branch, response, toTag);
+    if (data.kind === 'service') this.releaseReservation(data);
     if (dialog === undefined) {
       context.refuseAnswer(503);
       return false;
@@ -809,16 +1056,37 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       dialog.state = 'answered';
       return true;
     }
+    // RFC 4028 §8.2: the terms the UAs agreed on, or the relay's own interval.
+    const hadSessionExpires = response.hasHeader('session-expires');
+    dialog.sessionTimer = sessionTimerTermsOf2xx(context.request, response, data.sessionExpires, this.minSessionExpires);
+    if (!hadSessionExpires && response.hasHeader('session-expires')) dialog.addedSessionExpires = response.header('session-expires');
     const answered = this.callObserver('answered', dialog);
-    if (answered === undefined) {
+    const supervised = this.superviseAnswer(dialog, dialog.sessionTimer);
+    if (answered === undefined && supervised === undefined) {
       dialog.state = 'answered';
       return true;
     }
-    return answered.then((ok) => {
+    const stored = supervised === undefined ? answered! : answered === undefined ? supervised.then(() => true) : Promise.all([answered, supervised]).then(([ok]) => ok);
+    return stored.then((ok) => {
       if (ok) dialog.state = 'answered';
       else this.refuseDialog(context, dialog);
       return ok;
     });
+  }
+
+  /** Tells the supervision about a new service dialog; a promise (its snapshot being stored) that never rejects, or undefined. */
+  private superviseAnswer(dialog: RelayedDialog, terms: SessionTimerTerms): Promise<void> | undefined {
+    const supervision = this.supervision;
+    if (supervision === undefined) return undefined;
+    let result: Promise<void> | void;
+    try {
+      result = supervision.answered(dialog, terms);
+    } catch (e) {
+      this.reportError(e);
+      return undefined;
+    }
+    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
+    return (result as Promise<void>).then(undefined, (e: unknown) => this.reportError(e));
   }
 
   private beforeRelayInDialog(context: ResponseContext, data: InDialogContext, response: SipResponse): boolean | Promise<boolean> {
@@ -853,8 +1121,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     if (method === 'BYE') {
       if (status < 200) return true;
       // The session ends with the final response to BYE (§15.1.1: whatever it is).
-      this.dialogs.remove(dialog);
-      this.releaseLoad(dialog);
+      this.forget(dialog, 'bye');
       return this.callObserver('ended', dialog, data.by) ?? true;
     }
     if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300) {
@@ -868,6 +1135,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
         if (requestContact !== undefined) dialog.calleeContact = requestContact;
         if (responseContact !== undefined) dialog.callerContact = responseContact;
       }
+      if (dialog.kind === 'service' && dialog.sessionTimer !== undefined) this.refreshed(context.request, response, dialog);
       const change = data.by + ' ' + context.request.cseq.seq;
       if (dialog.lastChange === change) return true;
       dialog.lastChange = change;
@@ -881,6 +1149,26 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       return this.callObserver('changed', dialog, undefined, details) ?? true;
     }
     return true;
+  }
+
+  /**
+   * A 2xx to a re-INVITE or UPDATE: a session refresh (RFC 4028 §10). Its
+   * terms replace the dialog's: those of the 2xx, or, without a
+   * Session-Expires, the relay's own interval again (no timer is in force
+   * between the UAs any more, §9).
+   */
+  private refreshed(request: SipRequest, response: SipResponse, dialog: RelayedDialog): void {
+    const asked = sessionExpiresOf(request);
+    const current = dialog.sessionTimer?.intervalSeconds ?? this.minSessionExpires;
+    const requested = asked !== undefined && asked !== 'malformed' ? asked.seconds : current;
+    dialog.sessionTimer = sessionTimerTermsOf2xx(request, response, requested, this.minSessionExpires);
+    const supervision = this.supervision;
+    if (supervision === undefined) return;
+    try {
+      supervision.refreshed(dialog, dialog.sessionTimer);
+    } catch (e) {
+      this.reportError(e);
+    }
   }
 
   private newDialog(context: ResponseContext, data: ServiceContext | LocationContext, branch: ProxyBranch, response: SipResponse, toTag: string): RelayedDialog | undefined {
@@ -915,8 +1203,14 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       calleeCSeq: 0,
       answeredAt: this.clock.wallNow(),
       startedAt: 0,
+      callerCSeqStale: false,
+      calleeCSeqStale: false,
       countsLoad,
       lastChange: undefined,
+      sessionTimer: undefined,
+      addedSessionExpires: undefined,
+      restored: false,
+      resumePending: false,
     };
     if (!this.dialogs.add(dialog)) {
       if (countsLoad && b.target) this.ports.directory.adjustLoad(b.target, -1);
@@ -928,6 +1222,13 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   private dialogStarted(dialog: RelayedDialog): void {
     if (dialog.state === 'starting') dialog.state = 'confirmed';
     dialog.startedAt = this.clock.wallNow();
+    if (this.supervision !== undefined && dialog.kind === 'service') {
+      try {
+        this.supervision.started(dialog);
+      } catch (e) {
+        this.reportError(e);
+      }
+    }
   }
 
   /**
@@ -940,7 +1241,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     dialog.state = 'refused';
     this.releaseLoad(dialog);
     context.refuseAnswer(500);
-    this.clock.setTimeout(() => this.dialogs.remove(dialog), 64 * this.transactions.timers.t1);
+    this.clock.setTimeout(() => this.forget(dialog, 'refused'), 64 * this.transactions.timers.t1);
   }
 
   private releaseLoad(dialog: RelayedDialog): void {
@@ -1063,8 +1364,21 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   }
 }
 
+/** Puts the Session-Expires the relay added to a dialog's first 2xx (RFC 4028 §8.2) into a retransmission of it. */
+function addSessionExpires(response: SipResponse, dialog: RelayedDialog): void {
+  const added = dialog.addedSessionExpires;
+  if (added === undefined || response.hasHeader('session-expires')) return;
+  response.setHeader('Session-Expires', added);
+  if (!response.optionTags('require').includes('timer')) response.addHeader('Require', 'timer');
+}
+
 /** A To tag for a response the relay makes itself. */
 function localTag(): string {
   return newSessionId().slice(0, 12);
 }
 
+function bump(counts: Map<string, number>, key: string, delta: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+}

@@ -1,4 +1,5 @@
 import type { AuthenticatedParty, DialogMilestone, ServiceTarget } from '../relay-ports.js';
+import type { SessionTimerTerms } from './session-timer.js';
 
 /**
  * `answering` (the 2xx is being stored, not relayed yet) → `answered`
@@ -37,10 +38,14 @@ export interface RelayedDialog {
   state: RelayedDialogState;
   /** CSeq number of the dialog-creating INVITE: its ACK carries it (§13.2.2.4). */
   readonly inviteCSeq: number;
-  /** The caller's flow (its requests arrive on it; requests toward it go over it). */
-  readonly callerFlowId: string;
-  /** The callee's flow, when it is reached over one. */
-  readonly calleeFlowId: string | undefined;
+  /**
+   * The caller's flow (its requests arrive on it; requests toward it go
+   * over it). A recovered dialog re-binds it to the flow the caller's next
+   * request comes over (the old one died with the previous process).
+   */
+  callerFlowId: string;
+  /** The callee's flow, when it is reached over one (re-bound like the caller's after a restart). */
+  calleeFlowId: string | undefined;
   /** From of the dialog-creating request, with the caller's tag, as written. */
   readonly callerAddress: string;
   /** To of the 2xx, with the callee's tag, as written. */
@@ -54,6 +59,13 @@ export interface RelayedDialog {
   /** Highest CSeq number seen on requests from each side (for requests the relay itself may send, §12.2.1.1). */
   callerCSeq: number;
   calleeCSeq: number;
+  /**
+   * The side's CSeq number may be higher than the relay knows: it was
+   * rebuilt after a restart and that side has sent nothing since. A BYE
+   * the relay sends as that side then jumps well ahead (relayRequest).
+   */
+  callerCSeqStale: boolean;
+  calleeCSeqStale: boolean;
   /** Wall-clock ms when the 2xx was relayed and when the ACK was (0 before). */
   readonly answeredAt: number;
   startedAt: number;
@@ -61,6 +73,31 @@ export interface RelayedDialog {
   countsLoad: boolean;
   /** `<direction> <cseq>` of the last re-INVITE/UPDATE whose change was reported. */
   lastChange: string | undefined;
+  /**
+   * The session-timer terms in force (RFC 4028): what the 2xx of the
+   * INVITE, then of each refresh, said; undefined before the 2xx and for
+   * dialogs the relay does not supervise.
+   */
+  sessionTimer: SessionTimerTerms | undefined;
+  /**
+   * The `Session-Expires` the relay inserted into the 2xx (RFC 4028 §8.2:
+   * a UAS without timers, a UAC with them), put into its retransmissions too.
+   */
+  addedSessionExpires: string | undefined;
+  /**
+   * Rebuilt from the store after a restart (for the rest of its life): the
+   * flows its Record-Route token names are those of the previous process,
+   * so its requests are told apart by their From tag rather than by flow,
+   * and each side's flow is re-bound to the one its requests come over.
+   */
+  readonly restored: boolean;
+  /** Restored and not heard from since: its next in-dialog request resumes it (DialogSupervision.resumed). */
+  resumePending: boolean;
+}
+
+/** The key a party's live sessions are counted under (`limits.maxSessionsPerUser`). */
+export function partyKey(party: AuthenticatedParty): string {
+  return party.kind + ':' + party.id;
 }
 
 /** The milestone record of a dialog, as the SessionObserver takes it. */
@@ -88,6 +125,9 @@ export function dialogMilestone(d: RelayedDialog): DialogMilestone {
 export class DialogRegistry {
   private readonly dialogs = new Map<string, RelayedDialog>();
   private readonly bySession = new Map<string, RelayedDialog>();
+  /** Live `service` dialogs per service and per party, for the session limits. */
+  private readonly perService = new Map<string, number>();
+  private readonly perParty = new Map<string, number>();
 
   constructor(
     /** Most dialogs held at once. Default 200 000. */
@@ -123,6 +163,10 @@ export class DialogRegistry {
     if (this.dialogs.size >= this.maxDialogs || this.dialogs.has(d.key)) return false;
     this.dialogs.set(d.key, d);
     this.bySession.set(d.sessionId, d);
+    if (d.kind === 'service') {
+      bump(this.perService, d.service, 1);
+      bump(this.perParty, partyKey(d.party), 1);
+    }
     return true;
   }
 
@@ -130,11 +174,31 @@ export class DialogRegistry {
     if (this.dialogs.get(d.key) !== d) return false;
     this.dialogs.delete(d.key);
     if (this.bySession.get(d.sessionId) === d) this.bySession.delete(d.sessionId);
+    if (d.kind === 'service') {
+      bump(this.perService, d.service, -1);
+      bump(this.perParty, partyKey(d.party), -1);
+    }
     return true;
+  }
+
+  /** Live service dialogs of `service`. */
+  countOfService(service: string): number {
+    return this.perService.get(service) ?? 0;
+  }
+
+  /** Live service dialogs whose caller is the party with key `key` ({@link partyKey}). */
+  countOfParty(key: string): number {
+    return this.perParty.get(key) ?? 0;
   }
 
   /** A snapshot of every dialog, safe to iterate while they end. */
   snapshot(): RelayedDialog[] {
     return [...this.dialogs.values()];
   }
+}
+
+function bump(counts: Map<string, number>, key: string, delta: 1 | -1): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
