@@ -27,8 +27,13 @@ import { PortalTokenIssuer, PortalTokenVerifier } from './portal/portal-token.js
 import { UserTokenRegistrar } from './portal/user-token-registrar.js';
 import { MemoryLocationService } from './registrar/memory-location-service.js';
 import { RelayRegistrar } from './registrar/relay-registrar.js';
+import type { AdmissionVerdict, SessionAdmission } from './core/session-admission.js';
 import { RelayCore } from './relay-core.js';
 import { RuleRoutingEngine } from './routing/rule-routing-engine.js';
+import { DialogJournal } from './sessions/dialog-journal.js';
+import { createSessionAdminRouter } from './sessions/http/session-admin-router.js';
+import { newSecret, RELAY_SETTING, RelaySettings } from './sessions/relay-settings.js';
+import { SessionSupervisor } from './sessions/session-supervisor.js';
 import type { Store } from './store/store.js';
 
 /** What {@link startRelay} needs besides configuration and store. */
@@ -43,7 +48,11 @@ export interface StartRelayOptions {
    * (environment `SIPRELAY_NODE_ID` overrides).
    */
   readonly nodeId?: string;
-  /** Stable secret of the Record-Route tokens, so dialogs survive a restart. Default: random per process. */
+  /**
+   * Secret of the Record-Route tokens. Default `proxy.recordRouteSecret`,
+   * else one made at first start and kept in the store, so that dialogs
+   * carry on over a restart.
+   */
   readonly recordRouteSecret?: string;
   /**
    * A built portal (Vite output, `dist/web`) to serve at `/` — the demo and
@@ -65,15 +74,20 @@ export interface RunningRelay {
   readonly location: MemoryLocationService;
   readonly auth: RelayAuthentication;
   readonly identity: RelayIdentity;
+  /** Session timers, maximum durations, operator ends, restart recovery (docs/sessions.md). */
+  readonly supervisor: SessionSupervisor;
   readonly nodeId: string;
   /** `http://host:port` of the HTTP server (the portal, the API, `/sip` for WebSocket). */
   readonly httpUrl: string;
   /** Where SIP is taken on `protocol`, as bound (the real port when 0 was configured). */
   sipAddress(protocol: TransportProtocol): { host: string; port: number } | undefined;
   /**
-   * Clean shutdown (issue 3, item 1): stop accepting new requests (503 with
-   * Retry-After), let transactions in flight finish for a moment, end the
-   * sessions still live with BYE to both sides, close transports, HTTP and
+   * Clean shutdown (issue 3, item 1; docs/sessions.md): stop accepting new
+   * requests (503 with Retry-After), let requests in flight finish (at
+   * most `sessions.shutdownGraceSeconds`), end the sessions still live
+   * with BYE to both sides (recorded as ended by the `operator`, reason
+   * "relay shutdown"; waiting at most `sessions.shutdownByeWaitSeconds`
+   * for the BYEs' answers), close transports and HTTP, and close
    * accounting (every pending write is flushed). The store stays open: its
    * owner closes it. Idempotent.
    */
@@ -87,8 +101,13 @@ function noCacheForHtml(res: ServerResponse, path: string): void {
   if (path.endsWith('.html')) res.setHeader('Cache-Control', 'no-cache');
 }
 
-/** How long `stop()` lets transactions in flight finish before ending sessions. */
-const DRAIN_GRACE_MS = 1000;
+/** Admits a new session without asking anyone. */
+const ADMITTED: AdmissionVerdict = { admitted: true };
+
+/** Resolves after `ms` on the clock (never keeps the process alive). */
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
 
 function listenerOptions(l: ListenerConfig, server: RunningHttpServer['server']): ListenerOptions {
   switch (l.transport) {
@@ -135,21 +154,65 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     return core;
   };
 
-  const auth = createAuthenticator(config, store, { clock, logger });
+  // Secrets that must outlive the process, so that dialogs (Record-Route tokens) and nonces carry on
+  // over a restart: the configuration's, else made once and kept in the store.
+  const settings = new RelaySettings(store.db, clock);
+  const recordRouteSecret = options.recordRouteSecret ?? config.proxy.recordRouteSecret ?? (await settings.getOrCreate(RELAY_SETTING.recordRouteSecret, newSecret));
+  const nonceSecret = config.auth.nonceSecret ?? (await settings.getOrCreate(RELAY_SETTING.nonceSecret, newSecret));
+
+  const auth = createAuthenticator({ ...config, auth: { ...config.auth, nonceSecret } }, store, { clock, logger });
   const identity = await createIdentityAsserter(config, store, { clock, logger });
+  // Late binding like the core's: accounting tells the supervisor of exhausted credit, the supervisor ends records through accounting.
+  let supervisorRef: SessionSupervisor | undefined;
   const accounting = new Accounting(store, {
     nodeId,
     services: config.services,
     clock,
     onCreditExhausted: (session) => {
-      logger.info({ sessionId: session.id }, 'credit exhausted: ending the session');
-      void coreRef()
-        .endDialog(session.id, { reason: 'SIP;cause=402;text="credit exhausted"' })
-        .catch((e: unknown) => logger.error({ err: e, sessionId: session.id }, 'could not end a session out of credit'))
-        .finally(() => void accounting.recorder.end(session.id, 'credit-exhausted'));
+      // BYE to both sides, and the record ended as `credit-exhausted` at this instant (docs/billing.md).
+      const ending = supervisorRef?.endSession(session.id, 'credit-exhausted');
+      if (ending === undefined) {
+        // No live dialog (its BYE crossed the cut-off): the record still ends for the right reason.
+        accounting.recorder.end(session.id, 'credit-exhausted').catch((e: unknown) => logger.error({ err: e, sessionId: session.id }, 'could not end a session out of credit'));
+      }
     },
     onError: (error, context) => logger.error({ err: error, context }, 'accounting error'),
   });
+  const supervisor = new SessionSupervisor({
+    nodeId,
+    services: config.services,
+    accounting: {
+      end: (sessionId, by, reason) => accounting.recorder.end(sessionId, by, reason),
+      openSessions: (node) => accounting.recovery.openSessions(node),
+      adopt: (session) => {
+        accounting.recovery.adopt(session);
+        // Its credit cut-off is watched again.
+        void accounting.watch?.recheck(session.record.id);
+      },
+      interrupt: (sessionId, lastAliveAt) => accounting.recovery.markInterrupted(sessionId, lastAliveAt),
+    },
+    journal: new DialogJournal({
+      db: store.db,
+      nodeId,
+      // The snapshot commits with the answer it goes with, in the accounting's group commit.
+      write: (work) => accounting.committer.run(work),
+      clock,
+      onError: (e) => logger.error({ err: e }, 'session snapshot not written'),
+    }),
+    recoveryGraceMs: config.sessions.recoveryGraceSeconds * 1000,
+    clock,
+    logger,
+    onError: (e, context) => logger.error({ err: e, context }, 'session supervision error'),
+  });
+  supervisorRef = supervisor;
+  // 402 before anything is forwarded for a user who cannot afford the tariff's minimum (issue 4 item 6).
+  const admission: SessionAdmission = {
+    async admit(party, service) {
+      if (party.kind !== 'subscriber') return ADMITTED;
+      const check = await accounting.credit.checkInvite(party, service.name);
+      return check.ok ? ADMITTED : { admitted: false, status: check.sipStatus, reason: check.reason };
+    },
+  };
 
   const http = createHttpApp({
     store,
@@ -186,6 +249,14 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
       defaultDomain: domain,
       clock,
       onError: (e) => logger.error({ err: e }, 'accounting admin API error'),
+    }),
+  );
+  http.mount(
+    '/admin/v1',
+    createSessionAdminRouter({
+      supervisor,
+      verifyAdmin: async (bearer) => (await verifyAdmin(bearer)) !== undefined,
+      clock,
     }),
   );
   if (options.portalDir !== undefined && existsSync(join(options.portalDir, 'index.html'))) {
@@ -249,13 +320,21 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     routing: new RuleRoutingEngine({ rules: config.routing.rules, logger }),
     identity: identity.asserter,
     observer: accounting.recorder,
-    recordRouteSecret: options.recordRouteSecret,
+    supervision: supervisor,
+    admission,
+    recordRouteSecret,
+    drainRetryAfterSeconds: config.sessions.busyRetryAfterSeconds,
+    busyRetryAfterSeconds: config.sessions.busyRetryAfterSeconds,
     onError: (e) => logger.error({ err: e }, 'relay core error'),
   });
+  supervisor.attach(core);
 
   try {
+    // This node's sessions from before a restart are rebuilt before any request can arrive for them.
+    await supervisor.recover();
     await transport.start();
   } catch (e) {
+    supervisor.stop();
     await httpServer.close();
     identity.keyRing.stop();
     await accounting.close();
@@ -263,6 +342,7 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
   }
   core.addresses.refresh();
   directory.start();
+  supervisor.startRecoveryProbes();
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -271,16 +351,18 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      // New out-of-dialog requests get 503 with Retry-After; in-dialog requests, ACK and CANCEL still flow.
       relayCore.drain();
-      await new Promise((r) => setTimeout(r, DRAIN_GRACE_MS));
+      const grace = config.sessions.shutdownGraceSeconds * 1000;
+      if (relayCore.inFlightRequests > 0) await Promise.race([relayCore.whenIdle(), sleep(clock, grace)]);
+      if (relayCore.inFlightRequests > 0) logger.warn({ requests: relayCore.inFlightRequests }, 'requests still in flight at shutdown');
       const live = relayCore.liveDialogs();
       if (live.length) logger.info({ sessions: live.length }, 'ending live sessions');
-      await Promise.allSettled(
-        live.map(async (d) => {
-          await relayCore.endDialog(d, { reason: 'SIP;cause=503;text="relay shutting down"' });
-          await accounting.recorder.end(d.sessionId, 'operator');
-        }),
-      );
+      // Each record is ended (operator, "relay shutdown") before accounting closes; the BYEs' answers are waited for a while.
+      const ending = supervisor.endAll('shutdown', 'relay shutdown');
+      await ending.recorded;
+      await Promise.race([ending.byes, sleep(clock, config.sessions.shutdownByeWaitSeconds * 1000)]);
+      supervisor.stop();
       directory.close();
       await relayCore.close();
       await transport.close();
@@ -313,6 +395,7 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     location,
     auth,
     identity,
+    supervisor,
     nodeId,
     httpUrl: httpServer.url,
     sipAddress: (protocol) => transport.localAddress(protocol),

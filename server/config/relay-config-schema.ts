@@ -123,6 +123,35 @@ const relayConfigObject = z.strictObject({
     })
     .prefault({}),
   auth: authSchema,
+  /** The proxy core (docs/proxy.md). */
+  proxy: z
+    .strictObject({
+      /**
+       * Key of the Record-Route tokens (flow tokens and dialog stamps).
+       * Default: made once and kept in the store (`relay_settings`), so
+       * dialogs carry on over a restart. Set it for a cluster whose nodes
+       * do not share a store, or to rotate it.
+       */
+      recordRouteSecret: z.string({ error: 'expected a string' }).min(32, { error: 'must be at least 32 characters' }).optional(),
+    })
+    .prefault({}),
+  /** Session supervision: restart recovery, shutdown, full services (docs/sessions.md). */
+  sessions: z
+    .strictObject({
+      /**
+       * After a restart, how long a rebuilt session may stay silent (no
+       * in-dialog request, its sides not both answering the relay's
+       * OPTIONS) before it is ended as `interrupted`.
+       */
+      recoveryGraceSeconds: intAtLeast(1).default(60),
+      /** On SIGTERM, how long requests in flight may take to finish before live sessions are ended. */
+      shutdownGraceSeconds: intAtLeast(0).default(5),
+      /** On SIGTERM, how long the relay waits for both sides to answer its BYEs before it closes. */
+      shutdownByeWaitSeconds: intAtLeast(0).default(5),
+      /** Retry-After of the 503 sent while shutting down and for a service at its `maxSessions`. */
+      busyRetryAfterSeconds: intAtLeast(0).default(30),
+    })
+    .prefault({}),
   tokens: z
     .strictObject({
       /** Algorithm of signing keys the relay creates. */
