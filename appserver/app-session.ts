@@ -155,10 +155,12 @@ export interface AppSessionInit {
 
 /**
  * How the relay says why it ends a session itself, in the `text` of the
- * Reason header of its BYE (RFC 3326; e.g. `SIP;cause=402;text="credit
- * exhausted"`), and the reason the SDK reports for each (the relay's
- * end reasons of session records, issue 4).
+ * Reason header of its BYE (RFC 3326): the cause's name first
+ * (`SIP;cause=402;text="credit-exhausted: the user's credit ran out"`), or
+ * in older forms words that name it (`text="credit exhausted"`); the reason
+ * the SDK reports for each (the relay's end causes, docs/sessions.md).
  */
+const RELAY_CAUSES: ReadonlySet<string> = new Set(['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'shutdown', 'interrupted']);
 const RELAY_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/credit/, 'credit-exhausted'],
   [/max(imum)?[-\s]*duration/, 'max-duration'],
@@ -609,7 +611,10 @@ export class AppSession extends TypedEmitter<AppSessionEvents> {
 function byeOrigin(bye: SipRequest): { by: 'user' | 'relay'; reason: string } {
   for (const value of bye.headerList('reason')) {
     const quoted = /;\s*text\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(value)?.[1]?.replace(/\\(.)/g, '$1');
-    const text = (quoted ?? value).toLowerCase();
+    const text = (quoted ?? value).toLowerCase().trim();
+    // The relay's text starts with the cause's name (`max-duration: …`); older forms are matched loosely.
+    const named = /^([a-z-]+):/.exec(text)?.[1];
+    if (named !== undefined && RELAY_CAUSES.has(named)) return { by: 'relay', reason: named };
     const known = RELAY_REASONS.find(([pattern]) => pattern.test(text));
     if (known) return { by: 'relay', reason: known[1] };
   }

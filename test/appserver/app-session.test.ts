@@ -259,6 +259,8 @@ describe('AppSession', () => {
 
     it.each([
       ['SIP;cause=402;text="credit exhausted"', 'credit-exhausted'],
+      ['SIP;cause=200;text="operator: the customer asked about credit"', 'operator'],
+      ['SIP;cause=500;text="interrupted: the relay restarted and the session sent nothing since"', 'interrupted'],
       ['SIP;cause=503;text="relay shutting down"', 'shutdown'],
       ['SIP;cause=408;text="session timer expired"', 'session-timer'],
       ['SIP;cause=200;text="ended by the operator"', 'operator'],
