@@ -27,9 +27,16 @@ export interface RelayHarness {
   close(): Promise<void>;
 }
 
-export interface HarnessOptions extends Partial<Pick<RelayCoreOptions, 'timerCMs' | 'noAnswerMs' | 'random' | 'maxDialogs' | 'drainRetryAfterSeconds'>> {
+export interface HarnessOptions
+  extends Partial<
+    Pick<RelayCoreOptions, 'timerCMs' | 'noAnswerMs' | 'random' | 'maxDialogs' | 'drainRetryAfterSeconds' | 'busyRetryAfterSeconds' | 'supervision' | 'admission' | 'recordRouteSecret'>
+  > {
   clock?: Clock;
   t1Ms?: number;
+  /** More configuration (e.g. `limits`, `timers.minSessionExpiresSeconds`), merged over the harness's. */
+  config?: Record<string, unknown>;
+  /** Ports to listen on (a relay restarted on the ports of an earlier one). Default 0 for each. */
+  ports?: { udp?: number; tcp?: number; ws?: number };
 }
 
 /** A service config with defaults, as the config schema fills them in. */
@@ -40,12 +47,14 @@ export function service(name: string, o: Partial<ServiceConfig> = {}): ServiceCo
 export async function startRelay(o: HarnessOptions = {}): Promise<RelayHarness> {
   const transport = new NodeTransport({
     listeners: [
-      { protocol: 'UDP', host: '127.0.0.1', port: 0 },
-      { protocol: 'TCP', host: '127.0.0.1', port: 0 },
-      { protocol: 'WS', host: '127.0.0.1', port: 0, path: '/sip' },
+      { protocol: 'UDP', host: '127.0.0.1', port: o.ports?.udp ?? 0 },
+      { protocol: 'TCP', host: '127.0.0.1', port: o.ports?.tcp ?? 0 },
+      { protocol: 'WS', host: '127.0.0.1', port: o.ports?.ws ?? 0, path: '/sip' },
     ],
   });
-  const config = relayConfigSchema.parse({ domains: ['portal.test'], timers: o.t1Ms ? { t1Ms: o.t1Ms, t2Ms: Math.max(o.t1Ms * 8, 4000) } : {} });
+  const extra = o.config ?? {};
+  const timers = { ...(o.t1Ms ? { t1Ms: o.t1Ms, t2Ms: Math.max(o.t1Ms * 8, 4000) } : {}), ...((extra.timers as object | undefined) ?? {}) };
+  const config = relayConfigSchema.parse({ domains: ['portal.test'], ...extra, timers });
   const auth = new FakeAuthenticator();
   const registrar = new FakeRegistrar();
   const location = new FakeLocation();
@@ -69,6 +78,10 @@ export async function startRelay(o: HarnessOptions = {}): Promise<RelayHarness> 
     random: o.random,
     maxDialogs: o.maxDialogs,
     drainRetryAfterSeconds: o.drainRetryAfterSeconds,
+    busyRetryAfterSeconds: o.busyRetryAfterSeconds,
+    supervision: o.supervision,
+    admission: o.admission,
+    recordRouteSecret: o.recordRouteSecret,
     onError: (e) => errors.push(e),
   });
   await transport.start();
