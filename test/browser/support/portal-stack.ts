@@ -16,6 +16,8 @@ export interface PortalStackOptions {
   config?: Record<string, unknown>;
   /** Seed alice (prepaid 50.00 EUR) and bob (postpaid, 100.00 EUR limit) as the demo does. Default true. */
   seedAccounts?: boolean;
+  /** Users to create: `[username, password]`; default alice and bob (the demo's). Only alice and bob get credit accounts. */
+  users?: Array<[string, string]>;
 }
 
 /** The whole demo on free ports: relay (with its store), the five demo application servers, the portal. */
@@ -39,6 +41,7 @@ export async function startPortalStack(options: PortalStackOptions = {}): Promis
     config: { services: demoConfig.services, routing: demoConfig.routing, ...options.config },
     appServers: DEMO_APP_SERVER_ACCOUNTS.map((a) => ({ name: a.name, password: a.password, services: [...a.services] })),
     portalDir: options.portalDir ?? join(root, 'dist/web'),
+    ...(options.users ? { users: options.users } : {}),
   });
   let demo: RunningDemoAppServers;
   try {

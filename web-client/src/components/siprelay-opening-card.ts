@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing } from 'lit';
+import { PortalClientController } from '../controllers/portal-client-controller.js';
 import type { OpeningRequest } from '../model/opening-request.js';
 import { CancelOpeningEvent, DismissEvent, OpenServiceEvent } from './portal-events.js';
 import { sharedStyles } from './shared-styles.js';
@@ -46,6 +47,9 @@ export class SiprelayOpeningCard extends LitElement {
   ];
 
   declare request: OpeningRequest | undefined;
+
+  // The request object changes in place (calling → failed): follow the client to re-render.
+  private readonly portal = new PortalClientController(this);
 
   constructor() {
     super();

@@ -4,7 +4,7 @@ import { portalClientContext } from '../context/portal-client-context.js';
 import { PortalActionsController } from '../controllers/portal-actions-controller.js';
 import { PortalClientController } from '../controllers/portal-client-controller.js';
 import { PortalClient } from '../model/portal-client.js';
-import { SignOutEvent } from './portal-events.js';
+import { OpenServiceEvent, SignOutEvent } from './portal-events.js';
 import './siprelay-connection-banner.js';
 import './siprelay-history.js';
 import './siprelay-service-catalogue.js';
@@ -182,8 +182,21 @@ export class SiprelayPortal extends LitElement {
     if ((state === 'online') !== (this.lastState === 'online') && (state === 'online' || state === 'signed-out')) {
       if (state === 'signed-out') this.view = 'services';
       this.renderRoot.querySelector<HTMLElement>('main')?.focus();
+      if (state === 'online' && this.lastState === 'signing-in') this.openFromLink();
     }
     this.lastState = state;
+  }
+
+  /**
+   * A link into the portal may name a service to open once signed in:
+   * `/#open=wine` (the demo's refusal pages link to the portal). Opened
+   * once; the fragment is then cleared.
+   */
+  private openFromLink(): void {
+    const m = /^#open=([A-Za-z0-9._~!$&'()*+,;=%-]+)$/.exec(location.hash);
+    if (!m) return;
+    history.replaceState(null, '', location.pathname + location.search);
+    this.dispatchEvent(new OpenServiceEvent(decodeURIComponent(m[1]), undefined, false, performance.now()));
   }
 
   private show(view: View): void {

@@ -48,6 +48,13 @@ export class SiprelaySessionPane extends LitElement {
         display: block;
         min-width: 0;
       }
+      article:focus {
+        outline: none;
+      }
+      article:focus-visible {
+        outline: 3px solid var(--siprelay-focus, #f59e0b);
+        outline-offset: 2px;
+      }
       article {
         background: var(--_surface);
         border: 1px solid var(--_line);
@@ -175,7 +182,7 @@ export class SiprelaySessionPane extends LitElement {
     const titleId = `title-${s.key}`;
     const linkedFrom = s.linkedFrom;
     return html`
-      <article aria-labelledby=${titleId} data-state=${s.live ? 'live' : 'ended'} data-service=${s.service} data-key=${s.key}>
+      <article tabindex="-1" aria-labelledby=${titleId} data-state=${s.live ? 'live' : 'ended'} data-service=${s.service} data-key=${s.key}>
         <header>
           <h3 id=${titleId}>
             ${s.displayName}<span class="badge">${s.service}</span>${s.group ? html`<span class="badge">compared</span>` : nothing}
@@ -217,6 +224,12 @@ export class SiprelaySessionPane extends LitElement {
   }
 
   override updated(): void {
+    if (this.session?.takeFocus) {
+      this.session.takeFocus = false;
+      const article = this.renderRoot.querySelector('article');
+      article?.focus({ preventScroll: true });
+      article?.scrollIntoView({ block: 'nearest' });
+    }
     // The click-to-paint budget (docs/performance.md): mark when the pane first shows the service's page.
     const s = this.session;
     if (s?.live && s.descriptor && this.markedFrame !== s.key) {

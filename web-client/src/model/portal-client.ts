@@ -48,8 +48,8 @@ export interface PortalClientOptions {
   /** Default `globalThis.WebSocket` (Node tests pass `ws`'s). */
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
-  /** Reconnect backoff; default the transport's (1 s, ×2, up to 30 s, jitter 0.2). */
-  reconnect?: ReconnectOptions;
+  /** Reconnect backoff; default the transport's (1 s, ×2, up to 30 s, jitter 0.2); `false` to stay down. */
+  reconnect?: ReconnectOptions | boolean;
   /** Seconds asked for in REGISTER. Default 600. */
   registerExpires?: number;
   /** Wall clock for the pane timers; default `Date.now`. */
@@ -124,6 +124,8 @@ export class PortalClient {
   private core: UserAgentCore | undefined;
   private registration: Registration | undefined;
   private unsubscribers: Array<() => void> = [];
+  /** What to say when our own BYE ends a session for a reason other than "hang up" (a move). */
+  private readonly localEndTexts = new WeakMap<ServiceSession, string>();
 
   constructor(options: PortalClientOptions) {
     if (!options || typeof options.wsUrl !== 'string' || typeof options.domain !== 'string') {
@@ -427,6 +429,8 @@ export class PortalClient {
     invite.on('accepted', (sip) => {
       answered++;
       const s = this.adopt(sip, service, details, opening, link?.from);
+      // The first pane of something the user opened (or moved to) takes focus; a REFER's does not.
+      s.takeFocus = answered === 1 && !link?.report;
       if (answered === 1) this.replace(opening, s);
       else this.insertAfter(s, lastSession ?? opening);
       lastSession = s;
@@ -434,7 +438,10 @@ export class PortalClient {
         link.from.linkedTo.push(s);
         link.from.transferNote = `Continued in “${service}”.`;
         link.report?.(200);
-        if (link.endFrom && link.from.live) void this.hangUp(link.from.key);
+        if (link.endFrom && link.from.live) {
+          this.localEndTexts.set(link.from, `You moved to “${service}”.`);
+          void this.hangUp(link.from.key);
+        }
       }
       this.changed();
     });
@@ -501,7 +508,11 @@ export class PortalClient {
     });
     sip.on('refer', (refer) => this.referred(s, refer));
     sip.on('terminated', (t) => {
-      if (!s.end) s.end = describeTermination(t, s.displayName, this.now());
+      if (!s.end) {
+        const end = describeTermination(t, s.displayName, this.now());
+        const text = t.by === 'local' && t.reason === 'bye' ? this.localEndTexts.get(s) : undefined;
+        s.end = text ? { ...end, text } : end;
+      }
       s.connectionLost = false;
       this.changed();
     });

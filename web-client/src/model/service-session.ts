@@ -35,6 +35,12 @@ export class ServiceSession {
   recoveryNote: string | undefined;
   /** True while the WebSocket is down: the session may be unreachable. */
   connectionLost = false;
+  /**
+   * The user opened it just now: its pane takes focus (and scrolls into
+   * view) when it first shows — not for a pane that appears by itself, such
+   * as after a hand-over, which would pull focus from where the user is.
+   */
+  takeFocus = false;
 
   constructor(
     /** Local id, unique in the page. */
