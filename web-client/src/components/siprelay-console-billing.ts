@@ -84,14 +84,14 @@ export class SiprelayConsoleBilling extends LitElement {
       <form class="bar" @submit=${this.show}>
         <label>Month <input type="month" name="period" .value=${this.period} required /></label>
         <label
-          >User's bill
+          >User’s bill
           <select name="user">
             <option value="">—</option>
             ${lists?.accounts.map((a) => html`<option value=${a.owner} ?selected=${a.owner === this.user}>${a.owner}</option>`)}
           </select>
         </label>
         <label
-          >Operator's settlement
+          >Operator’s settlement
           <select name="operator">
             <option value="">—</option>
             ${operators.map((o) => html`<option value=${o} ?selected=${o === this.operator}>${o}</option>`)}
