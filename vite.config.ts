@@ -27,6 +27,8 @@ export default defineConfig({
         portal: `${webClient}index.html`,
         console: `${webClient}console.html`,
       },
+      // Lit and the code both pages use go into one chunk, named for what it is.
+      output: { chunkFileNames: 'assets/shared-[hash].js' },
     },
   },
   server: {

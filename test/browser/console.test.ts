@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { PortalClient } from '../../web-client/src/model/portal-client.js';
 import { ServiceSession } from '../../web-client/src/model/service-session.js';
 import { buildPortal } from './support/build-portal.js';
-import { launchChromium, screenshot } from './support/chromium.js';
+import { chromiumAvailable, launchChromium, screenshot } from './support/chromium.js';
 import { startPortalStack, type PortalStack } from './support/portal-stack.js';
 
 /**
@@ -30,7 +30,10 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+const browserTests = chromiumAvailable();
+
 beforeAll(async () => {
+  if (!browserTests) return;
   portalDir = await buildPortal();
   stack = await startPortalStack({ portalDir });
   // A user with two live sessions, one of them charged.
@@ -50,7 +53,7 @@ afterAll(async () => {
   if (portalDir) rmSync(portalDir, { recursive: true, force: true });
 });
 
-describe('the operator console', { timeout: 60_000 }, () => {
+describe.runIf(browserTests)('the operator console', { timeout: 60_000 }, () => {
   it('refuses a wrong admin token and says why', async () => {
     await page.goto(stack.portalUrl + 'console.html');
     await page.getByLabel('Admin token').fill('not-the-admin-token');

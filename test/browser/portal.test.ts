@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { PortalClient } from '../../web-client/src/model/portal-client.js';
 import { ServiceSession } from '../../web-client/src/model/service-session.js';
 import { buildPortal } from './support/build-portal.js';
-import { launchChromium, screenshot } from './support/chromium.js';
+import { chromiumAvailable, launchChromium, screenshot } from './support/chromium.js';
 import { startPortalStack, type PortalStack } from './support/portal-stack.js';
 
 /**
@@ -60,7 +60,10 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+const browserTests = chromiumAvailable();
+
 beforeAll(async () => {
+  if (!browserTests) return;
   portalDir = await buildPortal();
   stack = await startPortalStack({ portalDir, users: [['alice', 'alice-secret'], ['bob', 'bob-secret'], ['carol', 'carol-secret']] });
   browser = await launchChromium();
@@ -75,7 +78,7 @@ afterAll(async () => {
   if (portalDir) rmSync(portalDir, { recursive: true, force: true });
 });
 
-describe('the portal in a browser', { timeout: 60_000 }, () => {
+describe.runIf(browserTests)('the portal in a browser', { timeout: 60_000 }, () => {
   it('is served by the relay at / and asks for SIP credentials', async () => {
     const response = await page.goto(stack.portalUrl);
     expect(response?.status()).toBe(200);
@@ -274,7 +277,7 @@ describe('the portal in a browser', { timeout: 60_000 }, () => {
   });
 });
 
-describe('errors a person understands', { timeout: 60_000 }, () => {
+describe.runIf(browserTests)('errors a person understands', { timeout: 60_000 }, () => {
   it('no such service (a link to a service the relay does not know)', async () => {
     const p = await context.newPage();
     await p.goto(stack.portalUrl + '#open=nosuch');
@@ -343,7 +346,7 @@ describe('errors a person understands', { timeout: 60_000 }, () => {
   });
 });
 
-describe('reconnection', { timeout: 60_000 }, () => {
+describe.runIf(browserTests)('reconnection', { timeout: 60_000 }, () => {
   it('reconnects after the WebSocket drops, registers again and says honestly what became of the live session', async () => {
     const p = await context.newPage();
     const sockets: Array<{ close: () => Promise<void> }> = [];
@@ -384,7 +387,7 @@ describe('reconnection', { timeout: 60_000 }, () => {
   });
 });
 
-describe('keyboard and phone', { timeout: 60_000 }, () => {
+describe.runIf(browserTests)('keyboard and phone', { timeout: 60_000 }, () => {
   it('can be used by keyboard alone: focus order, visible focus, real buttons', async () => {
     const p = await context.newPage();
     await p.goto(stack.portalUrl);
@@ -432,7 +435,7 @@ describe('keyboard and phone', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the demo shops without the portal', { timeout: 30_000 }, () => {
+describe.runIf(browserTests)('the demo shops without the portal', { timeout: 30_000 }, () => {
   it('refuse a direct visit with a page that sends the user to the portal', async () => {
     // A fresh browser: no token in the URL and no token cookie from an earlier visit through the portal.
     const stranger = await browser.newContext();
