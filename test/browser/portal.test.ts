@@ -333,6 +333,30 @@ describe.runIf(browserTests)('errors a person understands', { timeout: 60_000 },
     await p.close();
   });
 
+  it('a session the relay ends (here: the operator) closes its pane with the relay’s reason', async () => {
+    const p = await context.newPage();
+    await p.goto(stack.portalUrl);
+    await signIn(p, 'bob', 'bob-secret');
+    await p.getByRole('button', { name: 'Open wine' }).click();
+    await pane(p, 'wine').waitFor();
+    const live = await stack.relay.store.sessions.list({ states: ['established'], limit: 50 });
+    const id = live.find((s) => s.service === 'wine' && s.userId.startsWith('bob'))!.id;
+    const r = await fetch(`${stack.relay.httpUrl}/admin/v1/sessions/${id}/end`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'maintenance at noon' }),
+    });
+    expect(r.status).toBeLessThan(300);
+    const ended = pane(p, 'wine', 'ended');
+    await ended.waitFor();
+    await expect(ended.getAttribute('data-state')).resolves.toBe('ended');
+    await expect(ended.locator('[data-test=end-reason]').textContent()).resolves.toContain('The relay ended the session: the operator ended it: maintenance at noon.');
+    await expect(ended.locator('.ended').getAttribute('data-ended-by')).resolves.toBe('relay');
+    await screenshot(p, '16b-ended-by-relay');
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.close();
+  });
+
   it('relay unreachable: the WebSocket cannot be opened', async () => {
     const p = await context.newPage();
     await p.routeWebSocket(/\/sip$/, (ws) => ws.close({ code: 1011, reason: 'unreachable' }));

@@ -17,11 +17,30 @@ export interface SessionEnd {
 }
 
 /**
- * Reasons only the relay gives when it ends a session itself (docs/billing.md,
- * "Session records": ended by session-timer, max-duration, credit-exhausted,
- * operator, interrupted; and shutdown).
+ * The causes the relay names when it ends a session itself: its Reason text
+ * starts with one (`SIP;cause=402;text="credit-exhausted: the user's credit
+ * ran out"`, server/sessions/relay-end-reason.ts), said here to the user.
  */
-const RELAY_REASON = /credit|shutting down|shutdown|max(imum)?[- ]duration|session[- ]timer|operator|interrupted/i;
+const RELAY_CAUSES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^credit[- ]exhausted\b/i, 'your credit ran out'],
+  [/^max(imum)?[- ]duration\b/i, "the service's maximum duration was reached"],
+  [/^session[- ]timer\b/i, 'the session was not refreshed in time'],
+  [/^operator\b/i, 'the operator ended it'],
+  [/^(shutdown|relay shutting down)\b/i, 'the relay is shutting down'],
+  [/^interrupted\b/i, 'the relay restarted'],
+];
+
+/** The relay's own end, from its Reason text; undefined for any other text. */
+function relayCause(text: string): string | undefined {
+  for (const [re, phrase] of RELAY_CAUSES) {
+    const m = re.exec(text);
+    if (!m) continue;
+    // "operator: <the operator's own words>" keeps the words.
+    const detail = text.slice(m[0].length).replace(/^\s*:\s*/, '').trim();
+    return /^operator/i.test(text) && detail && detail !== 'ended by the operator' ? `${phrase}: ${detail}` : phrase;
+  }
+  return undefined;
+}
 
 /**
  * Says who ended a session and why, from the core's termination: our own
@@ -51,9 +70,8 @@ export function describeTermination(t: SessionTermination, serviceName: string, 
   if (t.reason === 'bye') {
     const reason = reasonOf(t.message as SipRequest | undefined);
     const why = reason?.text ?? (reason?.cause !== undefined ? `cause ${reason.cause}` : undefined);
-    if (reason && why !== undefined && RELAY_REASON.test(why)) {
-      return { by: 'relay', text: `The relay ended the session: ${why}.`, at, reason };
-    }
+    const relay = why !== undefined ? relayCause(why) : undefined;
+    if (reason && relay !== undefined) return { by: 'relay', text: `The relay ended the session: ${relay}.`, at, reason };
     if (why !== undefined) return { by: 'service', text: `${serviceName} ended the session: ${why}.`, at, ...(reason ? { reason } : {}) };
     return { by: 'service', text: `${serviceName} ended the session.`, at };
   }
