@@ -8,6 +8,7 @@
 import { NodeTransport } from '../../../../sip/node/node-transport.js';
 import type { IncomingInvite } from '../../../../sip/ua/incoming-invite.js';
 import type { Session, SessionTermination } from '../../../../sip/ua/session.js';
+import type { TimerOptions } from '../../../../sip/transaction/timer-config.js';
 import { UserAgentCore } from '../../../../sip/ua/user-agent-core.js';
 import { Inbox } from '../../../sip/node/transport-test-kit.js';
 
@@ -36,10 +37,10 @@ export class TestAppServer {
     core.onInvite = (invite) => this.onInvite(invite);
   }
 
-  static async start(name = 'wineshop'): Promise<TestAppServer> {
+  static async start(name = 'wineshop', timers?: TimerOptions): Promise<TestAppServer> {
     const transport = new NodeTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0 }] });
     await transport.start();
-    const core = new UserAgentCore({ transport, aor: `sip:${name}@portal.test`, supported: ['timer', 'replaces'] });
+    const core = new UserAgentCore({ transport, aor: `sip:${name}@portal.test`, timers });
     return new TestAppServer(core, transport);
   }
 
@@ -82,7 +83,7 @@ export class TestClient {
     readonly transport: NodeTransport,
   ) {}
 
-  static async start(relayPort: number, user = 'alice', password = `${user}-secret`): Promise<TestClient> {
+  static async start(relayPort: number, user = 'alice', password = `${user}-secret`, timers?: TimerOptions): Promise<TestClient> {
     const transport = new NodeTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0 }] });
     await transport.start();
     const core = new UserAgentCore({
@@ -91,6 +92,7 @@ export class TestClient {
       credentials: { username: user, password },
       outboundProxy: `sip:127.0.0.1:${relayPort};lr`,
       recvInfo: ['siprelay-charge'],
+      timers,
     });
     return new TestClient(core, transport);
   }
