@@ -77,7 +77,11 @@ export class Accounting {
     const clock = options.clock ?? systemClock;
     const report = (context: string) => (e: unknown) => options.onError?.(e, context);
     this.catalog = TariffCatalog.fromConfig(options.services, { defaultRelayFee: options.defaultRelayFee });
-    this.committer = new GroupCommitter(store.db, store.dialect, { ...options.groupCommit, onError: report('background write') });
+    this.committer = new GroupCommitter(store.db, store.dialect, {
+      walSync: store.walSync,
+      ...options.groupCommit,
+      onError: report('background write'),
+    });
     this.recorder = new SessionRecorder({
       store,
       committer: this.committer,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock, type TimerHandle } from '../../sip/util/clock.js';
 import type { Database } from '../store/database.js';
 import type { StoreDialect } from '../store/database-url.js';
@@ -44,6 +44,14 @@ export interface GroupCommitOptions {
   readonly onTransaction?: (info: GroupCommitTransaction) => void;
   /** Errors of writes nobody waits for ({@link GroupCommitter.post}). Default: ignored. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * SQLite file stores: commit at `synchronous=NORMAL` and make each commit
+   * durable with this off-thread sync of the WAL before its writes resolve
+   * (`store.walSync`; {@link SqliteWalSync}). Same durability as `FULL`, but
+   * the event loop does not wait for the disk, and the next batch runs while
+   * the previous one syncs. Default: commits sync at `FULL`, blocking.
+   */
+  readonly walSync?: { sync(): Promise<void> };
 }
 
 /** What one transaction of the committer did. */
@@ -86,7 +94,8 @@ interface QueuedWrite {
  * Writes from concurrent calls are queued; a transaction runs a batch of
  * them in order and commits, and only then does each write's promise
  * resolve (one transaction at a time on SQLite, a few on PostgreSQL). With SQLite in WAL mode and `synchronous=FULL`, or a
- * PostgreSQL commit, a resolved write is on disk. Thousands of writes per
+ * PostgreSQL commit, a resolved write is on disk; with `walSync` the
+ * commit's fsync runs off the event loop and the writes resolve after it. Thousands of writes per
  * second then cost tens or hundreds of commits per second: while one
  * transaction commits, the next batch gathers.
  *
@@ -111,6 +120,8 @@ export class GroupCommitter {
   private timer: TimerHandle | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** Committed batches whose WAL sync is still running. */
+  private syncing = 0;
   private counters = { transactions: 0, writes: 0, failedBatches: 0 };
 
   constructor(
@@ -149,7 +160,7 @@ export class GroupCommitter {
 
   /** Resolves when every write queued so far has been committed (or failed). */
   flush(): Promise<void> {
-    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.queue.length === 0 && this.syncing === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.timer !== undefined) {
       this.clock.clearTimeout(this.timer);
@@ -203,19 +214,62 @@ export class GroupCommitter {
       }
     } finally {
       this.active--;
-      if (this.active === 0 && this.queue.length === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
+      this.wakeIdleWaiters();
     }
+  }
+
+  private wakeIdleWaiters(): void {
+    if (this.active === 0 && this.queue.length === 0 && this.syncing === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** One transaction; with `walSync`, committed at `synchronous=NORMAL` (made durable by {@link settle}). */
+  private transaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.options.walSync === undefined || this.dialect !== 'sqlite') return writeTransaction(this.db, this.dialect, fn);
+    return this.db.connection().execute(async (conn) => {
+      await sql.raw('pragma synchronous = normal').execute(conn);
+      try {
+        return await writeTransaction(conn, this.dialect, fn);
+      } finally {
+        // Every other writer on this connection keeps FULL.
+        await sql.raw('pragma synchronous = full').execute(conn);
+      }
+    });
+  }
+
+  /**
+   * Resolves a committed batch's writes once it is durable: at once when the
+   * commit synced itself, else after the WAL sync, which runs while the
+   * worker goes on with the next batch. A failed sync fails the writes.
+   */
+  private settle(writes: readonly QueuedWrite[], results: readonly unknown[]): void {
+    const walSync = this.options.walSync;
+    if (walSync === undefined || this.dialect !== 'sqlite') {
+      for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
+      return;
+    }
+    this.syncing++;
+    walSync.sync().then(
+      () => {
+        for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
+      },
+      (e: unknown) => {
+        for (const w of writes) w.reject(e);
+      },
+    ).finally(() => {
+      this.syncing--;
+      this.wakeIdleWaiters();
+    });
   }
 
   private async commitBatch(batch: QueuedWrite[]): Promise<void> {
     const t0 = this.clock.now();
     let results: unknown[];
     try {
-      results = await writeTransaction(this.db, this.dialect, async (trx) => {
+      results = await this.transaction(async (trx) => {
         const out: unknown[] = new Array(batch.length);
         for (let i = 0; i < batch.length; i++) out[i] = await batch[i].work(trx);
         return out;
@@ -231,9 +285,9 @@ export class GroupCommitter {
       for (const w of batch) {
         const t1 = this.clock.now();
         try {
-          const r = await writeTransaction(this.db, this.dialect, (trx) => w.work(trx));
+          const r = await this.transaction((trx) => w.work(trx));
           this.report(1, true, true, t1);
-          w.resolve(r);
+          this.settle([w], [r]);
         } catch (err) {
           this.report(1, false, true, t1);
           w.reject(err);
@@ -242,7 +296,7 @@ export class GroupCommitter {
       return;
     }
     this.report(batch.length, true, false, t0);
-    for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
+    this.settle(batch, results);
   }
 
   private report(size: number, committed: boolean, retry: boolean, t0: number): void {

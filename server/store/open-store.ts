@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import { systemClock, type Clock } from '../../sip/util/clock.js';
 import type { Database } from './database.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';
 import { storeMigrations } from './migration-list.js';
 import type { MigrationReport } from './run-migrations.js';
+import { SqliteWalSync } from './sqlite-wal-sync.js';
 import { Store } from './store.js';
 import { isStoreError, storeError } from './store-error.js';
 import type { StoreMigration } from './store-migration.js';
@@ -84,7 +85,14 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     } catch (e) {
       throw storeError('STORE_ERR_CONNECT', `cannot open SQLite database ${location.path}: ${messageOf(e)}`, e);
     }
-    store = new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite', clock, migrations);
+    const walSync = location.path === ':memory:' ? undefined : new SqliteWalSync(location.path);
+    store = new Store(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database, STATEMENT_CACHE_SIZE) }) }),
+      'sqlite',
+      clock,
+      migrations,
+      walSync,
+    );
   } else {
     const schema = options.schema ?? location.schema ?? 'public';
     if (!SCHEMA_NAME.test(schema)) {
@@ -124,6 +132,38 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     }
   }
   return Object.assign(store, { migrationReport });
+}
+
+/** Prepared statements kept per SQLite connection (distinct query shapes; the relay has a few dozen). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The SQLite connection as Kysely sees it, with prepared statements reused
+ * by SQL text: Kysely prepares every query anew, and preparing (parsing and
+ * planning the SQL) cost more than running the statement in the relay's
+ * profile. Least recently used shapes give way beyond `max`. A statement
+ * still being iterated (a streamed select) is not handed out twice.
+ */
+function withStatementCache(database: BetterSqlite3.Database, max: number): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare(sqlText: string): SqliteStatement {
+      const cached = cache.get(sqlText);
+      if (cached !== undefined && !cached.busy) {
+        cache.delete(sqlText);
+        cache.set(sqlText, cached);
+        return cached as unknown as SqliteStatement;
+      }
+      const statement = database.prepare(sqlText);
+      cache.set(sqlText, statement);
+      if (cache.size > max) cache.delete(cache.keys().next().value as string);
+      return statement as unknown as SqliteStatement;
+    },
+  };
 }
 
 async function ensureSchema(store: Store, schema: string): Promise<void> {

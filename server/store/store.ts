@@ -13,6 +13,7 @@ import { ServiceRepository } from './service-repository.js';
 import { SigningKeyRepository } from './signing-key-repository.js';
 import { SubscriberRepository } from './subscriber-repository.js';
 import { runMigrations, type MigrationReport } from './run-migrations.js';
+import type { SqliteWalSync } from './sqlite-wal-sync.js';
 import type { StoreMigration } from './store-migration.js';
 
 /**
@@ -45,6 +46,12 @@ export class Store {
     /** The clock that stamps stored instants (`wallNow`, epoch ms). */
     readonly clock: Pick<Clock, 'wallNow'>,
     private readonly migrationList: readonly StoreMigration[],
+    /**
+     * SQLite file stores: the off-thread WAL sync that makes a commit made at
+     * `synchronous=NORMAL` durable (group commit uses it). Undefined for
+     * PostgreSQL and in-memory SQLite.
+     */
+    readonly walSync?: SqliteWalSync,
   ) {
     this.subscribers = new SubscriberRepository(db, clock);
     this.appServers = new AppServerRepository(db, clock);
@@ -73,6 +80,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.walSync?.close();
     await this.db.destroy();
   }
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GroupCommitter, type GroupCommitTransaction, type TransactionWork } from '../../../server/accounting/group-committer.js';
 import { isAccountingError } from '../../../server/accounting/accounting-error.js';
@@ -141,6 +142,94 @@ describe.each(backends)('GroupCommitter on $name', ({ kind }) => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('GroupCommitter with an off-thread WAL sync (SQLite)', () => {
+  let scratch: ScratchDatabase;
+  let store: OpenedStore;
+  beforeEach(async () => {
+    scratch = scratchDatabase('sqlite');
+    store = await scratch.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await scratch.dispose();
+  });
+
+  /** A WAL sync the test completes by hand. */
+  function manualSync() {
+    const pending: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+    return {
+      pending,
+      sync: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })),
+    };
+  }
+  const insert =
+    (ref: string): TransactionWork<void> =>
+    (trx) =>
+      new LedgerRepository(trx).insert([entry(ref)]);
+
+  it('resolves writes only after the sync that follows their commit, and runs the next batch meanwhile', async () => {
+    const walSync = manualSync();
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, maxBatch: 2, walSync });
+    const resolved: string[] = [];
+    const writes = ['a', 'b', 'c'].map((r) => committer.run(insert(r)).then(() => resolved.push(r)));
+    await until(() => walSync.pending.length === 2);
+    // Both batches are committed (a second connection sees them) while neither is acknowledged.
+    const other = sqliteCounter(scratch);
+    try {
+      expect(other.count('ledger_entries', '1 = 1')).toBe(3);
+    } finally {
+      other.close();
+    }
+    expect(resolved).toEqual([]);
+    walSync.pending[0].resolve();
+    await until(() => resolved.length === 2);
+    expect(resolved).toEqual(['a', 'b']);
+    walSync.pending[1].resolve();
+    await Promise.all(writes);
+    expect(resolved).toEqual(['a', 'b', 'c']);
+  });
+
+  it('commits at synchronous=NORMAL and leaves the connection at FULL for every other writer', async () => {
+    const walSync = manualSync();
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync });
+    const write = committer.run(insert('x'));
+    await until(() => walSync.pending.length === 1);
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+    expect(rows[0].synchronous).toBe(2);
+    walSync.pending[0].resolve();
+    await write;
+  });
+
+  it('fails the writes of a batch whose sync fails, and flush waits for syncs', async () => {
+    const walSync = manualSync();
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync });
+    const write = committer.run(insert('y'));
+    await until(() => walSync.pending.length === 1);
+    let flushed = false;
+    const flush = committer.flush().then(() => (flushed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(flushed).toBe(false);
+    walSync.pending[0].reject(new Error('EIO'));
+    await expect(write).rejects.toThrow('EIO');
+    await flush;
+  });
+
+  it('is what the store gives accounting for a SQLite file: writes resolve after a real fsync', async () => {
+    expect(store.walSync).toBeDefined();
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync: store.walSync });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => committer.run(insert(`f${i}`))));
+    expect(await store.ledger.forAccount('user:alice@portal.test')).toHaveLength(50);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 describe('GroupCommitter options', () => {
   it('refuses a batch size below 1 and a negative window', () => {
