@@ -295,20 +295,21 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
   }
 
   /**
-   * Ends a live dialog from the relay itself — at shutdown, when a
-   * session outlives its service's maximum duration, when credit runs
-   * out: a BYE to each side, built as the other side would send it
-   * ({@link relayBye}), over the flow the dialog's token names or to the
-   * side's remote target along its part of the route set. The dialog is
-   * forgotten at once (requests that cross the BYEs are still routed by
-   * their token, but report nothing) and no `ended` milestone is
-   * reported: whoever ends the session records why (accounting's
-   * `end(sessionId, by, reason)`). Resolves with the final status of each
-   * BYE: 0 when it could not be built (no Contact), 430 when the side's
-   * flow has closed, 408 when no answer came.
+   * Ends a live dialog from the relay itself — shutdown, session timer,
+   * maximum duration, credit, operator (server/sessions/): a BYE to each
+   * side, built as the other side would send it ({@link relayBye}), over
+   * the flow the dialog's token names or to the side's remote target
+   * along its part of the route set. The dialog is forgotten at once
+   * (requests that cross the BYEs are still routed by their token, but
+   * report nothing; the supervision hears `closed`) and no `ended`
+   * milestone is reported: whoever ends the session records why
+   * (accounting's `end(sessionId, by, reason)`). Resolves with the final
+   * status of each BYE: 0 when it could not be built (no Contact), 430
+   * when the side's flow has closed, 408 when no answer came, 503 when it
+   * could not be sent.
    *
    * `reason`: a Reason header value (RFC 3326), e.g.
-   * `SIP;cause=503;text="relay shutting down"`.
+   * `SIP;cause=503;text="shutdown: the relay is shutting down"`.
    */
   endDialog(dialog: LiveDialog | string, options: { reason?: string } = {}): Promise<{ caller: number; callee: number }> {
     const d = typeof dialog === 'string' ? this.dialogs.bySessionId(dialog) : this.dialogs.find(dialog.callId, dialog.callerTag, dialog.calleeTag);
