@@ -118,6 +118,9 @@ async function startRelay(): Promise<OwnRelay> {
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Never leave the relay behind when this script is interrupted or ends early.
+  process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   relayHost = '127.0.0.1';
   relayPort = port;
   return { child, dir, log, exited };
