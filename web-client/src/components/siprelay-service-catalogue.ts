@@ -101,6 +101,9 @@ export class SiprelayServiceCatalogue extends LitElement {
 
   private card(s: CatalogueService) {
     const hint = serviceDetailHint(s.name);
+    // While the connection is down nothing can be opened; the banner says why.
+    const state = this.portal.client?.state;
+    const usable = state === 'online' || state === 'restoring';
     const id = `svc-${s.name}`;
     return html`
       <li part="service" data-service=${s.name}>
@@ -118,8 +121,8 @@ export class SiprelayServiceCatalogue extends LitElement {
                   : html`<input name="detail" .value=${hint.initial} placeholder=${hint.placeholder ?? ''} autocomplete="off" />`}
               </label>`
             : nothing}
-          <button class="primary" type="submit" name="mode" value="open">Open ${s.name}</button>
-          ${COMPARABLE.has(s.name) ? html`<button type="submit" name="mode" value="compare">Compare all</button>` : nothing}
+          <button class="primary" type="submit" name="mode" value="open" ?disabled=${!usable}>Open ${s.name}</button>
+          ${COMPARABLE.has(s.name) ? html`<button type="submit" name="mode" value="compare" ?disabled=${!usable}>Compare all</button>` : nothing}
         </form>
       </li>
     `;
