@@ -79,6 +79,7 @@ export function createAuthenticator(
     nonceCountStore,
     throttle,
     algorithms: auth.algorithms,
+    repeatFirstChallenge: auth.repeatFirstChallenge,
     clock: options.clock,
     logger: options.logger,
     onOutcome: options.onOutcome,

@@ -53,10 +53,18 @@ export interface RelayAuthenticatorOptions {
   throttle: AuthThrottle;
   /**
    * One challenge per algorithm, in this order; also what is accepted.
-   * Default `['MD5', 'SHA-256']`: MD5 first because JsSIP and SIP.js read
-   * only the first challenge (docs/authentication.md).
+   * Default `['MD5', 'SHA-256']`: MD5 first because SIP.js reads only the
+   * first challenge and knows only MD5 (docs/authentication.md).
    */
   algorithms?: readonly RelayDigestAlgorithm[];
+  /**
+   * Repeat the first challenge after the others, when there are several.
+   * JsSIP 3.x keeps only the *last* WWW-Authenticate header it parses and
+   * knows only MD5, while SIP.js reads only the first: with MD5 at both
+   * ends both sign in, and a client that reads every challenge (RFC 8760
+   * §2.4) still picks SHA-256. Default true.
+   */
+  repeatFirstChallenge?: boolean;
   /** Accept RFC 2069 answers without qop (each nonce once). Default true; see DigestVerifier. */
   allowNoQop?: boolean;
   /** Retry-After of the 503 sent when the store or Redis fails. Default 5 seconds. */
@@ -108,6 +116,7 @@ export class RelayAuthenticator implements Authenticator {
   private readonly nonceService: NonceService;
   private readonly throttle: AuthThrottle;
   private readonly algorithms: readonly DigestAlgorithm[];
+  private readonly repeatFirstChallenge: boolean;
   private readonly verifier: DigestVerifier;
   private readonly unavailableRetryAfter: number;
   private readonly refusalLogIntervalMs: number;
@@ -150,6 +159,7 @@ export class RelayAuthenticator implements Authenticator {
     this.nonceService = options.nonceService;
     this.throttle = options.throttle;
     this.algorithms = algorithms;
+    this.repeatFirstChallenge = options.repeatFirstChallenge ?? true;
     this.unavailableRetryAfter = retryAfter;
     this.refusalLogIntervalMs = logInterval;
     this.clock = options.clock ?? systemClock;
@@ -254,12 +264,17 @@ export class RelayAuthenticator implements Authenticator {
     return { kind: 'respond', response };
   }
 
-  /** A 401/407 with a fresh nonce and one header per algorithm (RFC 8760 §2.3), MD5 first. */
+  /**
+   * A 401/407 with a fresh nonce and one header per algorithm (RFC 8760
+   * §2.3), MD5 first, and the first one repeated last for clients that keep
+   * only the last header (see {@link RelayAuthenticatorOptions.repeatFirstChallenge}).
+   */
   private challenge(request: SipRequest, status: 401 | 407, realm: string, stale: boolean): SipResponse {
     const response = createResponse(request, status, { toTag: newTag() });
     const name = challengeHeaderName(status);
     const values = buildDigestChallenge({ realm, nonce: this.nonceService.create(realm), algorithms: this.algorithms, stale });
     for (const v of values) response.addHeader(name, v);
+    if (this.repeatFirstChallenge && values.length > 1) response.addHeader(name, values[0]);
     return response;
   }
 

@@ -32,12 +32,18 @@ const authSchema = z
   .strictObject({
     /** Digest realm; default: the domain the request is addressed to. */
     realm: nonEmptyString.optional(),
-    /** Challenge order: the first is what JsSIP and SIP.js read, so MD5 leads (issue 3). */
+    /** Challenge order: SIP.js reads the first and knows only MD5, so MD5 leads (issue 3). */
     algorithms: z
       .array(z.enum(['MD5', 'SHA-256'], { error: 'expected MD5 or SHA-256' }), { error: 'expected a list' })
       .min(1, { error: 'must name at least one algorithm' })
       .refine((a) => new Set(a).size === a.length, { error: 'must not repeat an algorithm' })
       .default(['MD5', 'SHA-256']),
+    /**
+     * Repeat the first challenge after the others: JsSIP keeps only the last
+     * WWW-Authenticate it reads, SIP.js only the first, and both know only
+     * MD5 (docs/authentication.md).
+     */
+    repeatFirstChallenge: z.boolean({ error: 'expected true or false' }).default(true),
     /** How long a nonce is accepted before `stale=true` (RFC 7616 §3.3). */
     nonceLifetimeSeconds: intAtLeast(1).default(300),
     /**

@@ -61,9 +61,9 @@ beforeAll(async () => {
   }
   pages = await serveDirectory(pageDir);
   // JsSIP 3.13 keeps only the LAST WWW-Authenticate of a 401 (its Parser replaces earlier ones) and
-  // knows only MD5, so it aborts on the relay's default order [MD5, SHA-256]. Strongest first
-  // (RFC 8760 §2.3) puts MD5 last, where JsSIP reads it (docs/clients.md).
-  stack = await startPortalStack({ portalDir: '/nonexistent', config: { auth: { algorithms: ['SHA-256', 'MD5'] } } });
+  // knows only MD5. The relay's default challenges are MD5, SHA-256, MD5 again (auth.repeatFirstChallenge),
+  // so stock JsSIP signs in with the default configuration (docs/clients.md).
+  stack = await startPortalStack({ portalDir: '/nonexistent' });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   await page.goto(pages.url);

@@ -57,7 +57,7 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
   }
 
   describe('challenge', () => {
-    it('answers a request without credentials with 401 and one WWW-Authenticate per algorithm, MD5 first', async () => {
+    it('answers a request without credentials with 401 and one WWW-Authenticate per algorithm, MD5 first and repeated last', async () => {
       await seed(t.store);
       const { auth } = relay();
       const req = request();
@@ -66,12 +66,20 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
       expect(res.to.tag).toBeTruthy();
       expect(res.headerLines('Proxy-Authenticate')).toEqual([]);
       const challenges = res.headerLines('WWW-Authenticate').map((v) => parseDigestChallenge(v)!);
-      expect(challenges.map((c) => c.algorithmName)).toEqual(['MD5', 'SHA-256']);
+      // SIP.js reads the first challenge, JsSIP keeps the last: both must be MD5.
+      expect(challenges.map((c) => c.algorithmName)).toEqual(['MD5', 'SHA-256', 'MD5']);
       for (const c of challenges) {
         expect(c).toMatchObject({ realm: 'portal.test', qop: ['auth'], stale: false });
       }
       expect(challenges[0].nonce).toBe(challenges[1].nonce);
-      expect(res.callId).toBe(req.callId);
+      expect(res.headerLines('WWW-Authenticate')[2]).toBe(res.headerLines('WWW-Authenticate')[0]);
+    });
+
+    it('does not repeat the first challenge when told not to', async () => {
+      await seed(t.store);
+      const { auth } = relay(relayConfig({ auth: { repeatFirstChallenge: false } }));
+      const res = respondOf(await auth.authenticate(request(), flowFrom(ALICE_ADDRESS), 'www'));
+      expect(res.headerLines('WWW-Authenticate').map((v) => parseDigestChallenge(v)!.algorithmName)).toEqual(['MD5', 'SHA-256']);
     });
 
     it("answers 407 with Proxy-Authenticate in 'proxy' mode, in the realm of the sender's domain", async () => {
@@ -83,6 +91,7 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
       expect(challenges.map((c) => [c.algorithmName, c.realm])).toEqual([
         ['MD5', 'other.test'],
         ['SHA-256', 'other.test'],
+        ['MD5', 'other.test'],
       ]);
     });
 
@@ -198,7 +207,7 @@ describe.each(backends)('RelayAuthenticator against the store on $name', ({ kind
       t.clock.advance(301_000);
       const stale = respondOf(await auth.authenticate(req, flowFrom(ALICE_ADDRESS), 'www'));
       expect(stale.status).toBe(401);
-      expect(stale.headerLines('WWW-Authenticate').map((v) => parseDigestChallenge(v)!.stale)).toEqual([true, true]);
+      expect(stale.headerLines('WWW-Authenticate').map((v) => parseDigestChallenge(v)!.stale)).toEqual([true, true, true]);
       expect(answer(client, req, stale)).toBe(true);
       expect((await auth.authenticate(req, flowFrom(ALICE_ADDRESS), 'www')).kind).toBe('authenticated');
     });

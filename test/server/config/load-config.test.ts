@@ -64,6 +64,7 @@ describe('loadConfig', () => {
     it('challenges with MD5 first, then SHA-256, and throttles failures', () => {
       expect(config.auth).toEqual({
         algorithms: ['MD5', 'SHA-256'],
+        repeatFirstChallenge: true,
         nonceLifetimeSeconds: 300,
         throttle: {
           windowSeconds: 900,
