@@ -14,8 +14,8 @@ const later = (s: number | undefined) => (s === undefined ? 'Try again in a litt
  * relayed or answered (docs/protocol.md, flow 1): 404 no such service (the
  * relay's "No Such Service") or nothing found (an application server's own
  * 404, e.g. "No Such Book"); 486 busy; 480 no application server reachable;
- * 402 no credit; a 503 from an application server reaches the client as
- * 500 with Retry-After (RFC 3261 §16.7), which is "busy" too.
+ * 402 no credit; a 503 from an application server reaches the client
+ * unchanged (docs/proxy.md), and a 500 with Retry-After is read as "busy" too.
  *
  * @example
  * ```ts
