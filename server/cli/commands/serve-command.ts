@@ -75,13 +75,20 @@ export function serveCommand(io: CliIo): Command {
         const key = await store.signingKeys.ensureActive({ algorithm: config.tokens.algorithm });
         logger.info({ kid: key.kid, algorithm: key.algorithm }, 'token signing key');
 
-        const relay = config.demo ? await startDemo(config, store, { logger }) : await startRelay(config, store, { logger });
+        // Signals are taken from before the relay starts: one that comes while it starts (it logs
+        // `relay started` before it returns) stops it as soon as it is up, rather than killing it mid-way.
+        let stopRelay: (() => void) | undefined;
+        let signalled = false;
         const onSignal = (signal: NodeJS.Signals) => {
           logger.info({ signal }, 'shutting down');
-          relay.stop().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'));
+          signalled = true;
+          stopRelay?.();
         };
         for (const s of SHUTDOWN_SIGNALS) process.on(s, onSignal);
         try {
+          const relay = config.demo ? await startDemo(config, store, { logger }) : await startRelay(config, store, { logger });
+          stopRelay = () => void relay.stop().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'));
+          if (signalled) stopRelay();
           await relay.done;
         } finally {
           for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal);
