@@ -73,6 +73,9 @@ export class OutgoingRequest implements ClientTransactionUser {
 
   /** Resolves the next hop and sends the first attempt. Never throws: failures reject `response`. */
   start(): this {
+    // In-dialog requests carry no credentials; out-of-dialog ones reuse the
+    // last challenge of the realm (RFC 7616 §3.3; `preemptiveAuth`).
+    if (!this.template.to.tag) this.core.digest?.authorizePreemptively(this.template);
     this.sendVia(this.preferredFlow);
     return this;
   }

@@ -61,6 +61,13 @@ export interface UserAgentCoreOptions {
   /** Credentials to answer 401/407 with (RFC 3261 §22), or a ready `DigestClient`. */
   credentials?: DigestClientCredentials | DigestClient;
   /**
+   * With plain `credentials`: answer the last challenge of a realm again,
+   * with the next nonce count, on later requests outside a dialog, so that
+   * each INVITE does not first collect a 401 (RFC 7616 §3.3). A refused
+   * preemptive answer is followed by one ordinary retry. Default true.
+   */
+  preemptiveAuth?: boolean;
+  /**
    * Outbound proxy (§8.1.2): every request outside a dialog carries
    * `Route: <proxy;lr>` and goes to it. The browser names the relay here.
    */
@@ -191,7 +198,12 @@ export class UserAgentCore {
       this.outboundProxy = proxy;
     }
     const creds = options.credentials;
-    this.digest = creds === undefined ? undefined : creds instanceof DigestClient ? creds : new DigestClient(creds);
+    this.digest =
+      creds === undefined
+        ? undefined
+        : creds instanceof DigestClient
+          ? creds
+          : new DigestClient(creds, { preemptive: options.preemptiveAuth ?? true });
     if (options.resolveTarget !== undefined && typeof options.resolveTarget !== 'function') throw new TypeError('UserAgentCoreOptions.resolveTarget must be a function');
     this.resolver = options.resolveTarget ?? defaultTargetResolver;
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;

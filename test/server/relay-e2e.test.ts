@@ -106,6 +106,20 @@ describe('the assembled relay', () => {
     expect(bye.status).toBe(200);
   });
 
+  it('answers the last challenge again on the next INVITE, so the relay takes it without a 401', async () => {
+    app.onInvite = (incoming) => {
+      incoming.accept({ body: JSON.stringify({ url: 'http://localhost:9/wine' }), contentType: 'application/vnd.siprelay.service+json' });
+    };
+    const call = browser.invite(`sip:wine@${t.domain}`);
+    // Credentials are on the very first INVITE sent (RFC 7616 §3.3, next nonce count).
+    expect(call.template.header('authorization')).toMatch(/^Digest .*nc=0000000[2-9]/);
+    const firstCSeq = call.template.cseq.seq;
+    const session = await call.session;
+    // No 401 came back: the INVITE was not resent with the next CSeq (§22.2).
+    expect(call.template.cseq.seq).toBe(firstCSeq);
+    expect((await session.bye()).status).toBe(200);
+  });
+
   it('answers 404 for a service that does not exist', async () => {
     const call = browser.invite(`sip:nosuch@${t.domain}`);
     const response = await call.finalResponse;
