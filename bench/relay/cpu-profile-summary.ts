@@ -53,6 +53,30 @@ function main(): void {
   console.log(`profile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(1)} s (${pct(busy, total)}), idle ${(idle / 1e6).toFixed(1)} s`);
   console.log(`\ntop ${top} functions by self time (% of busy time):`);
   for (const [k, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  // Inclusive time by function: a node's own samples plus its descendants', counted once per
+  // function on each stack (recursion is not counted twice).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (id: number) => {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const short = url.replace(/^file:\/\//, '').replace(/.*\/(node_modules\/)/, '$1').replace(/.*\/dist\//, 'dist/');
+    return `${functionName || '(anonymous)'}  ${short || '(native)'}${url ? `:${lineNumber + 1}` : ''}`;
+  };
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') continue;
+    const seenOnStack = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const k = keyOf(n);
+      if (seenOnStack.has(k)) continue;
+      seenOnStack.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+    }
+  }
+  console.log(`\ntop ${top} functions by inclusive time (% of busy time):`);
+  for (const [k, us] of [...inclusive].filter(([k]) => !/^\((root|program|garbage collector)\)/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  }
   console.log(`\nself time by file:`);
   for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us, busy)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 }
