@@ -41,6 +41,8 @@ export interface AccountingOptions {
    * `recorder.end(session.id, 'credit-exhausted')`.
    */
   readonly onCreditExhausted?: (session: LiveSession) => void;
+  /** See {@link CreditWatchOptions.cutoffMarginMs}. Default 250 ms. */
+  readonly creditCutoffMarginMs?: number;
   /** Failures nobody waits for (attempt inserts, liveness, listener faults). Default: ignored. */
   readonly onError?: (error: unknown, context: string) => void;
 }
@@ -117,6 +119,7 @@ export class Accounting {
           clock,
           onExhausted: options.onCreditExhausted,
           onError: report('credit watch'),
+          cutoffMarginMs: options.creditCutoffMarginMs,
         })
       : undefined;
   }

@@ -22,7 +22,16 @@ export interface CreditWatchOptions {
   readonly onExhausted: (session: LiveSession) => void;
   /** Failures of a recomputation (the store unreachable). Default: ignored. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * How long before the start of the first increment the credit cannot pay
+   * the session is ended. Timers fire late, never early; without a margin
+   * the relay's BYE lands a few milliseconds into that increment, which is
+   * then billed and leaves a prepaid balance below zero. Default 250 ms.
+   */
+  readonly cutoffMarginMs?: number;
 }
+
+const DEFAULT_CUTOFF_MARGIN_MS = 250;
 
 /**
  * Arms a timer per live priced session for the moment its credit runs out
@@ -40,8 +49,12 @@ export class CreditWatch {
   private readonly exhausted = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
 
+  private readonly marginMs: number;
+
   constructor(private readonly options: CreditWatchOptions) {
     this.clock = options.clock ?? systemClock;
+    this.marginMs = options.cutoffMarginMs ?? DEFAULT_CUTOFF_MARGIN_MS;
+    if (!Number.isFinite(this.marginMs) || this.marginMs < 0) throw new TypeError('CreditWatchOptions.cutoffMarginMs must be a number >= 0');
     this.unsubscribe.push(
       options.recorder.onLiveChange((e) => {
         if (e.type === 'ended') {
@@ -79,6 +92,8 @@ export class CreditWatch {
     this.disarm(sessionId);
     const live = this.options.recorder.get(sessionId);
     if (!live || live.state !== 'established') return;
+    // Ended a margin early so that the increment the credit cannot pay never starts.
+    ms -= this.marginMs;
     if (ms <= 0) {
       if (this.exhausted.has(sessionId)) return;
       this.exhausted.add(sessionId);

@@ -70,7 +70,7 @@ describe.each(backends)('CreditControl on $name', ({ kind }) => {
 describe.each(backends)('CreditWatch on $name', ({ kind }) => {
   const t = useAccounting(kind);
 
-  it('calls onExhausted when the credit of a live session runs out, and not before', async () => {
+  it('calls onExhausted a margin (250 ms) before the credit of a live session runs out, and not before', async () => {
     await t.store.accounts.setUser('alice@portal.test', { mode: 'prepaid', currency: 'EUR', balance: 500 });
     const exhausted: LiveSession[] = [];
     const accounting = new Accounting(t.store, { nodeId: 'node-w', services: TEST_SERVICES, clock: t.clock, onCreditExhausted: (s) => exhausted.push(s) });
@@ -78,14 +78,17 @@ describe.each(backends)('CreditWatch on $name', ({ kind }) => {
     await establish(accounting, m);
     await accounting.watch!.recheck(m.sessionId);
     expect(accounting.watch!.armed).toBe(1);
-    t.clock.advance(239_999);
+    // 5.00 EUR at 1.20 EUR per started minute: the fifth minute (from 240 s) cannot be paid.
+    t.clock.advance(239_749);
     await accounting.committer.flush();
+    await new Promise((r) => setTimeout(r, 50));
     expect(exhausted).toEqual([]);
     t.clock.advance(1);
     // The timer's recheck reads the account from the store.
     await new Promise((r) => setTimeout(r, 50));
     expect(exhausted.map((s) => s.id)).toEqual([m.sessionId]);
     await accounting.recorder.end(m.sessionId, 'credit-exhausted');
+    // Ended inside the fourth minute: 4.80 EUR, never the unpaid fifth.
     expect(await t.store.sessions.get(m.sessionId)).toMatchObject({ endedBy: 'credit-exhausted', amount: { amount: 480, currency: 'EUR' } });
     expect(accounting.watch!.armed).toBe(0);
     await accounting.close();
