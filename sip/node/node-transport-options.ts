@@ -15,7 +15,19 @@ export interface UdpListenerOptions {
   protocol: 'UDP';
   host?: string;
   port?: number;
+  /**
+   * SO_RCVBUF of the socket: datagrams that arrive while the event loop is
+   * busy wait here, and the kernel drops what does not fit (a burst of
+   * calls then turns into retransmissions). Default 4 MiB (Kamailio's
+   * `maxbuffer`); the kernel caps it at `net.core.rmem_max`.
+   */
+  receiveBufferBytes?: number;
+  /** SO_SNDBUF of the socket. Default 4 MiB, capped at `net.core.wmem_max`. */
+  sendBufferBytes?: number;
 }
+
+/** Default socket buffer sizes of a UDP listener (see {@link UdpListenerOptions}). */
+export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** A TCP server. Default host `0.0.0.0`, port 5060. */
 export interface TcpListenerOptions {
@@ -182,6 +194,12 @@ function checkListener(l: ListenerOptions, where: string): void {
   }
   if (l.port !== undefined && (!Number.isInteger(l.port) || l.port < 0 || l.port > 65535)) {
     throw new TypeError(`${where}.port must be an integer 0..65535`);
+  }
+  if (l.protocol === 'UDP') {
+    for (const k of ['receiveBufferBytes', 'sendBufferBytes'] as const) {
+      const v = l[k];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new TypeError(`${where}.${k} must be a positive integer`);
+    }
   }
   if (l.protocol === 'TLS') {
     if (!isPem(l.cert) || !isPem(l.key)) throw new TypeError(`${where} needs cert and key (PEM text, bytes or file path)`);

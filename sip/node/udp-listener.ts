@@ -1,6 +1,6 @@
 import * as dgram from 'node:dgram';
 import { canonicalHost, ipFamily, isWildcardHost } from './ip-address.js';
-import { DEFAULT_PORTS, type UdpListenerOptions } from './node-transport-options.js';
+import { DEFAULT_PORTS, DEFAULT_UDP_BUFFER_BYTES, type UdpListenerOptions } from './node-transport-options.js';
 import type { TransportContext } from './transport-context.js';
 import { UdpFlow, udpFlowId, type DatagramSender } from './udp-flow.js';
 
@@ -23,6 +23,13 @@ export class UdpListener implements DatagramSender {
   readonly family: 4 | 6;
   private socket: OwnedUdpSocket | undefined;
   private readonly flows = new Map<string, UdpFlow>();
+  /** SO_RCVBUF and SO_SNDBUF as the kernel set them (it doubles what it is asked, within its caps). */
+  get bufferSizes(): { receive: number; send: number } | undefined {
+    const socket = this.socket;
+    if (!socket) return undefined;
+    return { receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() };
+  }
+
   /** The address bound, and the one put in flows' `local`. */
   private bound: { host: string; port: number } | undefined;
   private flowLocal: { host: string; port: number } | undefined;
@@ -53,6 +60,13 @@ export class UdpListener implements DatagramSender {
         resolve();
       });
     });
+    // Best effort: the kernel caps the sizes at rmem_max/wmem_max, and some platforms refuse.
+    try {
+      socket.setRecvBufferSize(this.options.receiveBufferBytes ?? DEFAULT_UDP_BUFFER_BYTES);
+      socket.setSendBufferSize(this.options.sendBufferBytes ?? DEFAULT_UDP_BUFFER_BYTES);
+    } catch {
+      // keep the system's defaults
+    }
     socket.on('error', onUdpError);
     socket.on('message', onUdpMessage);
     const a = socket.address();

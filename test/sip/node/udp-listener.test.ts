@@ -37,7 +37,42 @@ async function udpPeer(type: 'udp4' | 'udp6' = 'udp4', host = type === 'udp4' ? 
   return peer;
 }
 
+/** Sends `count` padded datagrams at once while the event loop is blocked for `blockMs`; resolves with how many arrived. */
+async function burstWhileBusy(receiveBufferBytes: number | undefined, count: number, blockMs: number): Promise<number> {
+  const { recorder, port } = await startTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0, receiveBufferBytes }] });
+  const peer = await udpPeer();
+  let arrived = 0;
+  recorder.onMessage = () => {
+    arrived++;
+  };
+  const padding = 'X-Padding: ' + 'p'.repeat(1000);
+  for (let i = 0; i < count; i++) peer.send(requestText({ callId: `burst-${i}` }).replace('\r\n\r\n', `\r\n${padding}\r\n\r\n`), port());
+  // The sends leave on this turn's ticks; then the loop is busy, as under load, and the kernel holds what fits.
+  await new Promise<void>((resolve) =>
+    setImmediate(() => {
+      const until = Date.now() + blockMs;
+      while (Date.now() < until) {
+        // busy
+      }
+      resolve();
+    }),
+  );
+  await sleep(300);
+  return arrived;
+}
+
 describe('UDP listener (RFC 3261 §18)', () => {
+  it('keeps a burst that arrives while the event loop is busy: 4 MiB receive buffer by default, as Kamailio', async () => {
+    expect(await burstWhileBusy(undefined, 800, 300)).toBe(800);
+    // The same burst with a small buffer loses datagrams: the kernel drops what does not fit.
+    expect(await burstWhileBusy(64 * 1024, 800, 300)).toBeLessThan(800);
+  });
+
+  it('refuses a receive or send buffer size that is not a positive integer', () => {
+    expect(() => new NodeTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0, receiveBufferBytes: 0 }] })).toThrow(TypeError);
+    expect(() => new NodeTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0, sendBufferBytes: 1.5 }] })).toThrow(TypeError);
+  });
+
   it('delivers a datagram as a request on a UDP flow and sends the response back to its source', async () => {
     const { recorder, port } = await startTransport({ listeners: [{ protocol: 'UDP', host: '127.0.0.1', port: 0 }] });
     const peer = await udpPeer();
