@@ -579,6 +579,13 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
 
   onFlowClosed(flow: Flow): void {
     this.ports.location.flowClosed(flow.id);
+    this.ports.directory.flowClosed?.(flow.id);
+    // Sessions whose caller was on this connection cannot reach it until it
+    // comes back (a browser reconnects and sends in the dialog again).
+    if (!flow.reliable || this.supervision?.callerFlowLost === undefined) return;
+    for (const dialog of this.dialogs.snapshot()) {
+      if (dialog.callerFlowId === flow.id) this.supervision.callerFlowLost(dialog);
+    }
   }
 
   // ---- CANCEL (§16.10) -------------------------------------------------------------------
@@ -675,7 +682,21 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
    * at its address.
    */
   private directionOf(data: RouteTokenData, flow: Flow, message: SipRequest, dialog: RelayedDialog | undefined): InDialogDirection {
-    if (dialog === undefined || !dialog.restored) return this.proxy.inDialogDirection(data, flow);
+    if (dialog === undefined) return this.proxy.inDialogDirection(data, flow);
+    if (!dialog.restored) {
+      if (flow.id === dialog.callerFlowId) return { toward: 'callee', flowId: dialog.calleeFlowId ?? data.calleeFlowId };
+      if (flow.id !== data.callerFlowId && flow.reliable && message.from.tag === dialog.callerTag && flow.id !== dialog.calleeFlowId) {
+        // The caller is back on a new connection (a browser that reconnected):
+        // the request carries the dialog's signed Route, so the dialog is
+        // re-bound to the connection it came over, as an edge proxy recovers
+        // a flow (RFC 5626 §4.2).
+        dialog.callerFlowId = flow.id;
+        this.supervision?.callerFlowRegained?.(dialog);
+        return { toward: 'callee', flowId: dialog.calleeFlowId ?? data.calleeFlowId };
+      }
+      const toward = this.proxy.inDialogDirection(data, flow);
+      return toward.toward === 'caller' ? { toward: 'caller', flowId: dialog.callerFlowId } : toward;
+    }
     if (message.from.tag === dialog.callerTag) {
       dialog.callerFlowId = flow.id;
       return { toward: 'callee', flowId: this.sideFlowId(dialog, 'callee') };

@@ -200,6 +200,7 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
       onError: (e) => logger.error({ err: e }, 'session snapshot not written'),
     }),
     recoveryGraceMs: config.sessions.recoveryGraceSeconds * 1000,
+    flowLossGraceMs: config.sessions.flowLossGraceSeconds * 1000,
     clock,
     logger,
     onError: (e, context) => logger.error({ err: e, context }, 'session supervision error'),

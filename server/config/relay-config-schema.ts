@@ -150,6 +150,12 @@ const relayConfigObject = z.strictObject({
        * OPTIONS) before it is ended as `interrupted`.
        */
       recoveryGraceSeconds: intAtLeast(1).default(60),
+      /**
+       * When a caller's connection (a browser's WebSocket) closes, how long
+       * its sessions wait for it to come back on a new connection before
+       * they are ended as `interrupted`, billed up to the moment it closed.
+       */
+      flowLossGraceSeconds: intAtLeast(0).default(30),
       /** On SIGTERM, how long requests in flight may take to finish before live sessions are ended. */
       shutdownGraceSeconds: intAtLeast(0).default(5),
       /** On SIGTERM, how long the relay waits for both sides to answer its BYEs before it closes. */

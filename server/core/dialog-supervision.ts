@@ -40,4 +40,13 @@ export interface DialogSupervision {
   resumed(dialog: RelayedDialog): void;
   /** The relay forgot the dialog. */
   closed(dialog: RelayedDialog, by: DialogClosedBy): void;
+  /**
+   * The caller's connection (TCP, TLS, WS, WSS) closed while the dialog was
+   * live: requests toward the caller cannot be delivered until it comes
+   * back on a new connection ({@link callerFlowRegained}). The supervisor
+   * gives it a grace period, then ends the session.
+   */
+  callerFlowLost?(dialog: RelayedDialog): void;
+  /** The caller sent a request in the dialog over a new connection: the dialog is bound to it. */
+  callerFlowRegained?(dialog: RelayedDialog): void;
 }

@@ -48,6 +48,13 @@ export interface SessionSupervisorOptions {
    * OPTIONS) before it is ended as `interrupted`. Default 60 000 ms.
    */
   readonly recoveryGraceMs?: number;
+  /**
+   * How long a session whose caller's connection closed may wait for the
+   * caller to come back on a new one (a browser reconnecting) before it is
+   * ended as `interrupted` at the instant the connection closed. Default
+   * 30 000 ms.
+   */
+  readonly flowLossGraceMs?: number;
   /** Every timer. Default the system clock. */
   readonly clock?: Clock;
   readonly logger?: SipLogger;
@@ -95,6 +102,8 @@ interface Watch {
   probing: boolean;
   /** Rebuilt after a restart and not adopted yet: its record, and when it is ended as interrupted. */
   recovery: { readonly session: OpenSession; readonly deadline: number } | undefined;
+  /** The caller's connection closed: when (monotonic and wall ms), and when the session ends unless it comes back. */
+  callerLost: { readonly at: number; readonly wallAt: number; readonly deadline: number } | undefined;
 }
 
 /** The longest a timer can wait in Node (`setTimeout` takes a 32-bit signed delay). */
@@ -134,6 +143,7 @@ export class SessionSupervisor implements DialogSupervision {
   private readonly watches = new Map<string, Watch>();
   private readonly maxDurations = new Map<string, number>();
   private readonly recoveryGraceMs: number;
+  private readonly flowLossGraceMs: number;
   private stopped = false;
 
   constructor(private readonly options: SessionSupervisorOptions) {
@@ -142,6 +152,9 @@ export class SessionSupervisor implements DialogSupervision {
     const grace = options.recoveryGraceMs ?? 60_000;
     if (!Number.isSafeInteger(grace) || grace < 0) throw new TypeError('SessionSupervisorOptions.recoveryGraceMs must be a non-negative integer');
     this.recoveryGraceMs = grace;
+    const flowGrace = options.flowLossGraceMs ?? 30_000;
+    if (!Number.isSafeInteger(flowGrace) || flowGrace < 0) throw new TypeError('SessionSupervisorOptions.flowLossGraceMs must be a non-negative integer');
+    this.flowLossGraceMs = flowGrace;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? noopLogger;
     for (const s of options.services) {
@@ -182,6 +195,7 @@ export class SessionSupervisor implements DialogSupervision {
       timerAt: Infinity,
       probing: false,
       recovery: undefined,
+      callerLost: undefined,
     };
     this.watches.set(dialog.sessionId, w);
     this.schedule(w);
@@ -212,6 +226,22 @@ export class SessionSupervisor implements DialogSupervision {
   resumed(dialog: RelayedDialog): void {
     const w = this.watches.get(dialog.sessionId);
     if (w !== undefined && w.dialog === dialog && w.recovery !== undefined) this.adopt(w, 'in-dialog request');
+  }
+
+  callerFlowLost(dialog: RelayedDialog): void {
+    const w = this.watches.get(dialog.sessionId);
+    if (w === undefined || w.dialog !== dialog || w.callerLost !== undefined) return;
+    const now = this.clock.now();
+    w.callerLost = { at: now, wallAt: this.clock.wallNow(), deadline: now + this.flowLossGraceMs };
+    this.logger.info({ sessionId: dialog.sessionId, graceMs: this.flowLossGraceMs }, "the caller's connection closed; waiting for it to come back");
+    this.schedule(w);
+  }
+
+  callerFlowRegained(dialog: RelayedDialog): void {
+    const w = this.watches.get(dialog.sessionId);
+    if (w === undefined || w.dialog !== dialog || w.callerLost === undefined) return;
+    w.callerLost = undefined;
+    this.logger.info({ sessionId: dialog.sessionId }, 'the caller is back on a new connection');
   }
 
   closed(dialog: RelayedDialog, _by: DialogClosedBy): void {
@@ -319,6 +349,7 @@ export class SessionSupervisor implements DialogSupervision {
         timerAt: Infinity,
         probing: false,
         recovery: { session, deadline },
+        callerLost: undefined,
       };
       this.watches.set(id, w);
       this.schedule(w);
@@ -369,7 +400,10 @@ export class SessionSupervisor implements DialogSupervision {
 
   /** Arms the watch's timer for its earliest deadline, unless one already fires at or before it. */
   private schedule(w: Watch): void {
-    const at = w.recovery !== undefined ? w.recovery.deadline : Math.min(w.expiresAt, w.maxAt);
+    const at = Math.min(
+      w.recovery !== undefined ? w.recovery.deadline : Math.min(w.expiresAt, w.maxAt),
+      w.callerLost !== undefined ? w.callerLost.deadline : Infinity,
+    );
     if (!Number.isFinite(at)) return;
     if (w.timer !== undefined) {
       if (w.timerAt <= at) return;
@@ -391,6 +425,10 @@ export class SessionSupervisor implements DialogSupervision {
     w.timerAt = Infinity;
     if (this.watches.get(w.dialog.sessionId) !== w) return;
     const now = this.clock.now();
+    if (w.callerLost !== undefined && now >= w.callerLost.deadline) {
+      this.callerGone(w);
+      return;
+    }
     if (w.recovery !== undefined) {
       if (now >= w.recovery.deadline) this.interrupt(w);
       else this.schedule(w);
@@ -450,6 +488,23 @@ export class SessionSupervisor implements DialogSupervision {
     this.options.accounting?.interrupt(id, recovery.session.lastAliveAt).catch((e: unknown) => this.report(e, `interruption of session ${id}`));
     // Whichever side is still there learns it is over.
     void relay.endDialog(w.dialog, { reason: relayEndReason('interrupted').header });
+  }
+
+  /**
+   * The caller did not come back within the grace period: the session ends
+   * as `interrupted` at the instant its connection closed (the user is not
+   * billed for time nobody could use), and the application server gets a
+   * BYE.
+   */
+  private callerGone(w: Watch): void {
+    const lost = w.callerLost;
+    const relay = this.relay;
+    if (lost === undefined || relay === undefined) return;
+    this.unwatch(w);
+    const id = w.dialog.sessionId;
+    this.logger.info({ sessionId: id }, "the caller's connection did not come back: session interrupted");
+    this.options.accounting?.interrupt(id, lost.wallAt).catch((e: unknown) => this.report(e, `interruption of session ${id}`));
+    void relay.endDialog(w.dialog, { reason: relayEndReason('interrupted', "the client's connection was lost").header });
   }
 
   private report(e: unknown, context: string): void {

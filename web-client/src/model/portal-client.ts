@@ -580,8 +580,10 @@ export class PortalClient {
    * died with the old connection (RFC 5626, docs/protocol.md) — then find
    * out what became of each live session with an UPDATE without details
    * (a target refresh the application server answers with its current
-   * descriptor). A session that cannot be reached any more (the relay
-   * answers 430 Flow Failed, or 481, or nothing) is over for this page:
+   * descriptor). The relay re-binds a session to the new connection when
+   * its caller speaks in it again (docs/sessions.md), within
+   * `sessions.flowLossGraceSeconds`; a session that cannot be reached any
+   * more (ended meanwhile: 481, or 430, or nothing) is over for this page:
    * it is hung up and its pane says so.
    */
   private async reconnected(): Promise<void> {
@@ -631,8 +633,8 @@ export class PortalClient {
         at: this.now(),
         text:
           `The connection to the relay dropped and this session could not be reached again (${why}). ` +
-          'The relay reaches a browser only over the connection a session began on, so the portal has hung up; ' +
-          'the relay may still count its time until the service or the relay ends it — see History.',
+          'It was ended while the page was away (the relay ends a session whose browser does not come back in time, ' +
+          'and bills it up to the moment the connection dropped) — see History.',
       };
       s.recoveryNote = undefined;
       if (s.sip.state !== 'terminated') await s.sip.bye().catch(() => undefined);
