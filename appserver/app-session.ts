@@ -160,7 +160,7 @@ export interface AppSessionInit {
  * in older forms words that name it (`text="credit exhausted"`); the reason
  * the SDK reports for each (the relay's end causes, docs/sessions.md).
  */
-const RELAY_CAUSES: ReadonlySet<string> = new Set(['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'shutdown', 'interrupted']);
+const RELAY_CAUSES: ReadonlySet<string> = new Set(['session-timer', 'max-duration', 'credit-exhausted', 'operator', 'shutdown', 'interrupted', 'replaced']);
 const RELAY_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/credit/, 'credit-exhausted'],
   [/max(imum)?[-\s]*duration/, 'max-duration'],
@@ -168,6 +168,7 @@ const RELAY_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/operator/, 'operator'],
   [/shut(ting)?[-\s]*down/, 'shutdown'],
   [/interrupted/, 'interrupted'],
+  [/replaced/, 'replaced'],
 ];
 
 /** Statuses of a charge INFO worth another try with the same key. */

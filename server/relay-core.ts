@@ -144,6 +144,8 @@ interface ServiceContext {
   facts: Record<string, string | number | boolean>;
   forkGroup: string;
   linkedFrom: string | undefined;
+  /** The session an INVITE with Replaces (RFC 3891) replaces: the relay ends it once the new one starts. */
+  replaces: string | undefined;
   requestedAt: number;
   /** The Session-Expires the forwarded INVITE asks for (RFC 4028); 0 for other methods. */
   sessionExpires: number;
@@ -817,6 +819,19 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
     // The relay alone decides where a service request goes: a Route the client preloaded past the
     // relay (§8.1.2) would send the asserted request, token and all, wherever the client likes.
     request.removeHeader('route');
+    let replaces: string | undefined;
+    if (isInvite && linked !== undefined && ref !== undefined && ref.header === 'replaces') {
+      // RFC 3891 asks the recipient to end the replaced dialog. The new
+      // service's application server may not be the one that holds it (a
+      // user moving from the wine shop to the lesson), and would answer 481:
+      // the relay keeps the header to itself and ends the old session once
+      // the new one starts (docs/protocol.md, flow 8).
+      replaces = linked.sessionId;
+      request.removeHeader('replaces');
+      const required = request.optionTags('require').filter((t) => t !== 'replaces');
+      if (required.length) request.setHeader('Require', required.join(', '));
+      else request.removeHeader('require');
+    }
     // Requests from an application server to a subscriber go to the subscriber's registered contacts.
     if (party.kind === 'app-server' && uri.kind === 'sip' && uri.user !== undefined && this.addresses.isServedHost(uri.host)) {
       const bindings = await this.ports.location.lookup(uri.userDecoded + '@' + uri.hostname);
@@ -875,6 +890,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       facts: decision.facts,
       forkGroup,
       linkedFrom: linked?.sessionId,
+      replaces,
       requestedAt: this.clock.wallNow(),
       sessionExpires,
       reserved,
@@ -1212,6 +1228,7 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
       service: data.kind === 'service' ? data.service : '',
       target: b.target,
       linkedFrom: data.kind === 'service' ? data.linkedFrom : undefined,
+      replaces: data.kind === 'service' ? data.replaces : undefined,
       state: 'answering',
       inviteCSeq: request.cseq.seq,
       callerFlowId: context.inFlow.id,
@@ -1251,6 +1268,26 @@ export class RelayCore implements TransactionLayerHandler, ResponseContextOwner 
         this.reportError(e);
       }
     }
+    if (dialog.replaces !== undefined) this.endReplaced(dialog);
+  }
+
+  /**
+   * The session an INVITE with Replaces asked to replace ends now that the
+   * new one has started (RFC 3891 §3: after the new dialog is confirmed):
+   * the relay sends BYE to both sides of the old one.
+   */
+  private endReplaced(dialog: RelayedDialog): void {
+    const old = this.dialogs.bySessionId(dialog.replaces!);
+    if (old === undefined || old.state === 'refused') return;
+    if (this.supervision?.replaced !== undefined) {
+      try {
+        this.supervision.replaced(old, dialog);
+      } catch (e) {
+        this.reportError(e);
+      }
+      return;
+    }
+    void this.endDialog(old, { reason: `SIP;cause=200;text="replaced: by session ${dialog.sessionId}"` }).catch((e: unknown) => this.reportError(e));
   }
 
   /**

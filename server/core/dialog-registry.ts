@@ -35,6 +35,8 @@ export interface RelayedDialog {
   readonly target: ServiceTarget | undefined;
   /** Session this one was linked from (REFER, Replaces, Target-Dialog). */
   readonly linkedFrom: string | undefined;
+  /** Session this one replaces (INVITE with Replaces, RFC 3891): ended by the relay once this one starts. */
+  readonly replaces?: string | undefined;
   state: RelayedDialogState;
   /** CSeq number of the dialog-creating INVITE: its ACK carries it (§13.2.2.4). */
   readonly inviteCSeq: number;

@@ -49,4 +49,10 @@ export interface DialogSupervision {
   callerFlowLost?(dialog: RelayedDialog): void;
   /** The caller sent a request in the dialog over a new connection: the dialog is bound to it. */
   callerFlowRegained?(dialog: RelayedDialog): void;
+  /**
+   * `by` (an INVITE with Replaces, RFC 3891) has started: end `old`, with a
+   * BYE to both sides, recorded as ended by its caller. Without this the
+   * relay core sends the BYEs itself and records nothing.
+   */
+  replaced?(old: RelayedDialog, by: RelayedDialog): void;
 }

@@ -3,7 +3,7 @@
  * recorded. `shutdown` is recorded as `operator` (the operator stopped the
  * relay: docs/sessions.md) but told to the UAs as a shutdown.
  */
-export type RelayEndCause = 'session-timer' | 'max-duration' | 'credit-exhausted' | 'operator' | 'shutdown' | 'interrupted';
+export type RelayEndCause = 'session-timer' | 'max-duration' | 'credit-exhausted' | 'operator' | 'shutdown' | 'interrupted' | 'replaced';
 
 /** What goes on the wire and into the record when the relay ends a session. */
 export interface RelayEndReason {
@@ -24,6 +24,7 @@ const CAUSES: Record<RelayEndCause, { code: number; text: string }> = {
   operator: { code: 200, text: 'ended by the operator' },
   shutdown: { code: 503, text: 'the relay is shutting down' },
   interrupted: { code: 500, text: 'the relay restarted and the session sent nothing since' },
+  replaced: { code: 200, text: 'replaced by a new session of the same user' },
 };
 
 /** Longest detail kept (an operator's `--reason`). */

@@ -228,6 +228,10 @@ export class SessionSupervisor implements DialogSupervision {
     if (w !== undefined && w.dialog === dialog && w.recovery !== undefined) this.adopt(w, 'in-dialog request');
   }
 
+  replaced(old: RelayedDialog, by: RelayedDialog): void {
+    this.endSession(old.sessionId, 'replaced', `replaced by session ${by.sessionId}`);
+  }
+
   callerFlowLost(dialog: RelayedDialog): void {
     const w = this.watches.get(dialog.sessionId);
     if (w === undefined || w.dialog !== dialog || w.callerLost !== undefined) return;
@@ -265,7 +269,8 @@ export class SessionSupervisor implements DialogSupervision {
     if (relay === undefined) throw new TypeError('SessionSupervisor.attach(core) was not called');
     const dialog = relay.dialogs.bySessionId(sessionId);
     if (dialog === undefined) return undefined;
-    const endedBy: SessionEndedBy = cause === 'shutdown' ? 'operator' : cause;
+    // A shutdown is the operator's doing; a session replaced by its user's new one (RFC 3891) was ended by its caller.
+    const endedBy: SessionEndedBy = cause === 'shutdown' ? 'operator' : cause === 'replaced' ? 'caller' : cause;
     const reason = relayEndReason(cause, detail);
     // The end instant is now, whatever the BYEs meet: the record is ended first, beside them.
     const recorded = this.recordEnd(dialog, endedBy, reason.text);

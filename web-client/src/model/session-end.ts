@@ -27,7 +27,8 @@ const RELAY_CAUSES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^session[- ]timer\b/i, 'the session was not refreshed in time'],
   [/^operator\b/i, 'the operator ended it'],
   [/^(shutdown|relay shutting down)\b/i, 'the relay is shutting down'],
-  [/^interrupted\b/i, 'the relay restarted'],
+  [/^interrupted\b/i, 'the connection was lost or the relay restarted'],
+  [/^replaced\b/i, 'replaced by your new session'],
 ];
 
 /** The relay's own end, from its Reason text; undefined for any other text. */
