@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole comparison in one run (issue 3, item 10): the highest call rate without a failed call
+# for siprelay and for Kamailio (same ladder, same SIPp scenarios, Kamailio with CHILDREN workers),
+# the time each relay adds at half the siprelay maximum, and siprelay's memory per live session.
+# Prints a side-by-side summary with the load average of the machine at each step.
+#
+# usage: bench/relay/compare.sh          (build first: npx tsc -p tsconfig.build.json)
+# env: RATES, DURATION_S [10], REFINE [2], CHILDREN [1], LAT_DURATION_S [20], MEM_CALLS [5000],
+#      SKIP_KAMAILIO [0], WORK_DIR [$TMPDIR/siprelay-bench]
+set -uo pipefail
+cd "$(dirname "$0")"
+export RATES=${RATES:-"100 150 200 250 300 400 500 600 800 1000"}
+export DURATION_S=${DURATION_S:-10}
+export REFINE=${REFINE:-2}
+export CHILDREN=${CHILDREN:-1}
+export WORK_DIR=${WORK_DIR:-${TMPDIR:-/tmp}/siprelay-bench}
+LAT_DURATION_S=${LAT_DURATION_S:-20}
+MEM_CALLS=${MEM_CALLS:-5000}
+STAMP=$(date +%Y%m%d-%H%M%S)
+LOG=$WORK_DIR/compare-$STAMP.log
+mkdir -p "$WORK_DIR"
+exec > >(tee "$LOG") 2>&1
+
+echo "# compare $STAMP: $(nproc) cores, node $(node --version), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*'), $(kamailio -v 2>/dev/null | head -1)"
+echo "# load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+./find-max.sh siprelay "siprelay-$STAMP" | tee "$WORK_DIR/max-siprelay-$STAMP.txt"
+RMAX=$(sed -n 's/^MAX .* max_pass_rate=\([0-9]*\).*/\1/p' "$WORK_DIR/max-siprelay-$STAMP.txt")
+KMAX=
+if [ "${SKIP_KAMAILIO:-0}" != 1 ]; then
+  ./find-max.sh kamailio "kamailio-c$CHILDREN-$STAMP" | tee "$WORK_DIR/max-kamailio-$STAMP.txt"
+  KMAX=$(sed -n 's/^MAX .* max_pass_rate=\([0-9]*\).*/\1/p' "$WORK_DIR/max-kamailio-$STAMP.txt")
+fi
+HALF=$(( ${RMAX:-0} / 2 ))
+if [ "$HALF" -gt 0 ]; then
+  echo "# relay-added latency at $HALF calls/s (half the siprelay maximum)"
+  DURATION_S=$LAT_DURATION_S ./latency.sh siprelay "$HALF" "latency-siprelay-$STAMP"
+  [ "${SKIP_KAMAILIO:-0}" != 1 ] && DURATION_S=$LAT_DURATION_S ./latency.sh kamailio "$HALF" "latency-kamailio-$STAMP"
+fi
+echo "# siprelay memory per live session"
+./memory.sh "$MEM_CALLS" 250
+echo "# summary: siprelay max $RMAX calls/s, kamailio (children=$CHILDREN) max ${KMAX:-skipped} calls/s," \
+  "ratio $(awk -v a="${RMAX:-0}" -v b="${KMAX:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'); load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# log: $LOG"
