@@ -36,8 +36,8 @@ const title = 'the relay between SIPp peers' + (SIPP ? '' : ` — SKIPPED: ${SIP
 const ROLES = {
   /** Answers; serves wine, and is the winner of `race` and one of the two of `nocancel` and `both`. */
   shopA: { scenario: 'relay-uas-answer', service: 'wine' },
-  /** Answers; the other one of `nocancel` and `both`. */
-  shopB: { scenario: 'relay-uas-answer', service: 'wine2' },
+  /** Answers 300 ms after ringing; the other one of `nocancel` and `both` (see the scenario for why later). */
+  shopB: { scenario: 'relay-uas-answer-late', service: 'wine2' },
   /** Rings until cancelled: the client's CANCEL target and the loser of `race`. */
   ringing: { scenario: 'relay-uas-ringing', service: 'slow' },
   busy: { scenario: 'relay-uas-reject', service: 'busy' },

@@ -166,11 +166,17 @@ describe('PortalClient', () => {
       socket.terminate();
       await until(() => c.state === 'reconnecting' || c.state === 'restoring');
       await until(() => c.state === 'online', 10_000);
-      expect(c.connectionNote).toMatch(/^Reconnected/);
-      // The relay reaches a browser only over the connection a dialog began on (430 Flow Failed after it drops).
-      expect(s.live).toBe(false);
-      expect(s.end?.by).toBe('connection');
-      expect(s.end?.text).toContain('430');
+      // The portal's UPDATE over the new connection re-binds the dialog at the relay
+      // (docs/sessions.md, caller flow loss), so the session carries on.
+      expect(c.connectionNote).toBe('Reconnected; your session is still open.');
+      expect(s.live).toBe(true);
+      expect(s.recoveryNote).toMatch(/still open/);
+      // …and the relay reaches the browser over the new connection: the hang-up works end to end.
+      await c.hangUp(s.key);
+      expect(s.end?.by).toBe('you');
+      const stored = await stack.relay.store.sessions.list({ limit: 50 });
+      const newest = stored.filter((x) => x.service === 'beer').sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : -1))[0];
+      expect(newest).toMatchObject({ state: 'ended', endedBy: 'caller' });
       // Signed in again over the new connection: new sessions work.
       c.open('wine', undefined);
       await until(() => sessions(c).some((x) => x.service === 'wine' && x.live));
