@@ -189,6 +189,8 @@ function parseHead(head: string, maxHeaders: number): SipMessageLike {
  * checked by validation so that a 505 can still be built from the headers.
  */
 function parseStartLine(line: string): SipMessageLike {
+  const fast = parseCommonStartLine(line);
+  if (fast !== undefined) return fast;
   if (line.startsWith('SIP/')) {
     const m = /^(SIP\/\d+\.\d+)[ \t]+(\d+)(?:[ \t]([^\r\n]*))?$/.exec(line);
     if (!m) throw parseError('SIP_ERR_START_LINE', 'malformed Status-Line');
@@ -216,6 +218,36 @@ function parseStartLine(line: string): SipMessageLike {
   const req = new SipRequest(method, uri);
   req.version = version.toUpperCase();
   return req;
+}
+
+/**
+ * The start line as nearly every message writes it — single spaces and
+ * `SIP/2.0` — read without regular expressions (the relay's hot path);
+ * undefined for anything else, which {@link parseStartLine} reads in full.
+ */
+function parseCommonStartLine(line: string): SipMessageLike | undefined {
+  if (line.startsWith('SIP/2.0 ')) {
+    // "SIP/2.0 200 OK": three digits, then a space or the end of the line.
+    if (line.length < 11 || (line.length > 11 && line.charCodeAt(11) !== 32)) return undefined;
+    let status = 0;
+    for (let i = 8; i < 11; i++) {
+      const c = line.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      status = status * 10 + (c - 48);
+    }
+    if (status < 100 || status > 699) return undefined;
+    const reason = line.length > 12 ? line.slice(12) : '';
+    for (let i = 0; i < reason.length; i++) if (reason.charCodeAt(i) === 9) return undefined;
+    return new SipResponse(status, reason);
+  }
+  const a = line.indexOf(' ');
+  if (a <= 0) return undefined;
+  const b = line.indexOf(' ', a + 1);
+  if (b !== line.length - 8 || b === a + 1 || !line.endsWith(' SIP/2.0')) return undefined;
+  for (let i = a + 1; i < b; i++) if (line.charCodeAt(i) === 9) return undefined;
+  const method = line.slice(0, a);
+  if (!isToken(method)) return undefined;
+  return new SipRequest(method, line.slice(a + 1, b));
 }
 
 function isToken(s: string): boolean {
