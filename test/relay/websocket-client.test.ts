@@ -56,7 +56,7 @@ suite(title, () => {
   });
 
   /** A browser: WebSocket to the relay, Alice's credentials, the relay as outbound proxy. */
-  async function browser(password = 'alice-secret'): Promise<{ ua: UserAgentCore; close(): Promise<void> }> {
+  async function browser(password = 'alice-secret'): Promise<{ ua: UserAgentCore; transport: WebSocketTransport; close(): Promise<void> }> {
     const transport = new WebSocketTransport({ url: t.wsUrl, WebSocket: WebSocket as never, reconnect: false });
     const ua = new UserAgentCore({
       transport,
@@ -69,6 +69,7 @@ suite(title, () => {
     marks = new Map(Object.values(shops).map((p) => [p, p.messages().length]));
     return {
       ua,
+      transport,
       async close() {
         await ua.close();
         await transport.close();
@@ -163,6 +164,32 @@ suite(title, () => {
       const response = await b.ua.invite(`sip:wine@${t.domain}`).finalResponse;
       expect(response.status).toBe(401);
       expect(methods(shops.wine)).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('answers the next INVITE preemptively: one 401 for the first session, none for the second (preemptiveAuth)', async () => {
+    const b = await browser();
+    // What the browser receives: status and CSeq method of each response.
+    const responses: string[] = [];
+    const transport = b.transport;
+    const receive = transport.receive.bind(transport);
+    transport.receive = (flow, data) => {
+      const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+      const status = /^SIP\/2\.0 (\d{3})/.exec(text)?.[1];
+      const method = /\r\nCSeq:\s*\d+\s+(\w+)/i.exec(text)?.[1];
+      if (status) responses.push(`${status} ${method}`);
+      receive(flow, data);
+    };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const session = await b.ua.invite(`sip:wine@${t.domain}`, { body: '{}', contentType: 'application/vnd.siprelay.request+json' }).session;
+        await sleep(100);
+        expect((await session.bye()).status).toBe(200);
+      }
+      const invites = responses.filter((r) => r.endsWith(' INVITE') && !r.startsWith('1'));
+      expect(invites).toEqual(['401 INVITE', '200 INVITE', '200 INVITE']);
     } finally {
       await b.close();
     }
