@@ -5,6 +5,7 @@ import { migration as m0003 } from './migrations/0003-api-keys.js';
 import { migration as m0004 } from './migrations/0004-signing-keys.js';
 import { migration as m0005 } from './migrations/0005-accounting.js';
 import { migration as m0006 } from './migrations/0006-session-dialogs.js';
+import { migration as m0007 } from './migrations/0007-sessions-billed-index.js';
 
 /**
  * Every migration of the store, oldest first. To change the schema, add a
@@ -12,4 +13,4 @@ import { migration as m0006 } from './migrations/0006-session-dialogs.js';
  * never edit or reorder a released entry (the runner refuses a database
  * whose history does not match the head of this list).
  */
-export const storeMigrations: readonly StoreMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const storeMigrations: readonly StoreMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
