@@ -20,6 +20,7 @@ import { createDirectoryAdminRouter } from './directory/directory-admin-router.j
 import { staticTargetsFromConfig, staticTargetsFromStore } from './directory/static-target.js';
 import { adminBearerVerifier } from './http/admin-auth.js';
 import { createHttpApp, type HttpApp } from './http/create-http-app.js';
+import { RelayMetrics } from './http/relay-metrics.js';
 import { startHttpServer, type RunningHttpServer } from './http/start-http-server.js';
 import { createIdentityAsserter, type RelayIdentity } from './identity/create-identity-asserter.js';
 import { relayIssuer } from './identity/relay-issuer.js';
@@ -160,8 +161,14 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
   const recordRouteSecret = options.recordRouteSecret ?? config.proxy.recordRouteSecret ?? (await settings.getOrCreate(RELAY_SETTING.recordRouteSecret, newSecret));
   const nonceSecret = config.auth.nonceSecret ?? (await settings.getOrCreate(RELAY_SETTING.nonceSecret, newSecret));
 
-  const auth = createAuthenticator({ ...config, auth: { ...config.auth, nonceSecret } }, store, { clock, logger });
-  const identity = await createIdentityAsserter(config, store, { clock, logger });
+  // Served at GET /metrics; the parts below report into it.
+  const metrics = new RelayMetrics();
+  const auth = createAuthenticator({ ...config, auth: { ...config.auth, nonceSecret } }, store, {
+    clock,
+    logger,
+    onOutcome: (outcome) => metrics.authOutcomes.inc({ outcome }),
+  });
+  const identity = await createIdentityAsserter(config, store, { clock, logger, onTokenSigned: () => metrics.tokensSigned.inc() });
   // Late binding like the core's: accounting tells the supervisor of exhausted credit, the supervisor ends records through accounting.
   let supervisorRef: SessionSupervisor | undefined;
   const accounting = new Accounting(store, {
@@ -177,6 +184,7 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
       }
     },
     onError: (error, context) => logger.error({ err: error, context }, 'accounting error'),
+    groupCommit: { onDurable: (waitedMs) => metrics.accountingWriteSeconds.observe(waitedMs / 1000) },
   });
   const supervisor = new SessionSupervisor({
     nodeId,
@@ -221,6 +229,7 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     logger,
     credentialCache: auth.credentialCache,
     keyRing: identity.keyRing,
+    metrics,
   });
   const verifyAdmin = adminBearerVerifier({ token: config.admin.token, apiKeys: store.apiKeys });
   const portalTokens = new PortalTokenIssuer(() => identity.keyRing.current, issuer, clock);

@@ -42,6 +42,12 @@ export interface GroupCommitOptions {
   readonly clock?: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'>;
   /** Told about every transaction (for metrics and tests). */
   readonly onTransaction?: (info: GroupCommitTransaction) => void;
+  /**
+   * Told, for each write that became durable, how long it waited from
+   * {@link GroupCommitter.run} until then (monotonic ms): the time a message
+   * that acknowledges it is held back (metrics: `siprelay_accounting_write_seconds`).
+   */
+  readonly onDurable?: (waitedMs: number) => void;
   /** Errors of writes nobody waits for ({@link GroupCommitter.post}). Default: ignored. */
   readonly onError?: (error: unknown) => void;
   /**
@@ -84,6 +90,8 @@ const refTimers: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'> = {
 
 interface QueuedWrite {
   readonly work: TransactionWork<unknown>;
+  /** When it was queued (monotonic ms), for `onDurable`. */
+  readonly queuedAt: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -148,7 +156,7 @@ export class GroupCommitter {
   run<T>(work: TransactionWork<T>): Promise<T> {
     if (this.closed) return Promise.reject(accountingError('ACCT_ERR_CLOSED', 'accounting is shut down; nothing was stored'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ work, queuedAt: this.clock.now(), resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -248,12 +256,14 @@ export class GroupCommitter {
   private settle(writes: readonly QueuedWrite[], results: readonly unknown[]): void {
     const walSync = this.options.walSync;
     if (walSync === undefined || this.dialect !== 'sqlite') {
+      this.reportDurable(writes);
       for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
       return;
     }
     this.syncing++;
     walSync.sync().then(
       () => {
+        this.reportDurable(writes);
         for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
       },
       (e: unknown) => {
@@ -297,6 +307,17 @@ export class GroupCommitter {
     }
     this.report(batch.length, true, false, t0);
     this.settle(batch, results);
+  }
+
+  private reportDurable(writes: readonly QueuedWrite[]): void {
+    const onDurable = this.options.onDurable;
+    if (onDurable === undefined) return;
+    const now = this.clock.now();
+    try {
+      for (const w of writes) onDurable(now - w.queuedAt);
+    } catch {
+      // A metrics hook must not stop the writes it reports on from resolving.
+    }
   }
 
   private report(size: number, committed: boolean, retry: boolean, t0: number): void {

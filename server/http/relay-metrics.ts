@@ -22,6 +22,12 @@ export class RelayMetrics {
   readonly authOutcomes: Counter<'outcome'>;
   /** Tokens signed for application servers. */
   readonly tokensSigned: Counter;
+  /**
+   * How long each accounting write (session milestone, charge) waited from
+   * being queued until it was durable: what the message acknowledging it
+   * waits for. It follows the disk's fsync latency (docs/performance.md).
+   */
+  readonly accountingWriteSeconds: Histogram;
 
   constructor(options: RelayMetricsOptions = {}) {
     if (options.collectDefault ?? true) collectDefaultMetrics({ register: this.registry });
@@ -47,6 +53,12 @@ export class RelayMetrics {
     this.tokensSigned = new Counter({
       name: 'siprelay_tokens_signed_total',
       help: 'Identity tokens signed for application servers',
+      registers: [this.registry],
+    });
+    this.accountingWriteSeconds = new Histogram({
+      name: 'siprelay_accounting_write_seconds',
+      help: 'Time from queuing an accounting write (session milestone or charge) to its being durable',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
   }

@@ -195,6 +195,27 @@ suite(title, () => {
     }
   });
 
+  it('counts challenges, authentications, signed tokens and durable accounting writes on GET /metrics', async () => {
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const read = async () => (await fetch(`${t.httpUrl}/metrics`)).text();
+    const before = await read();
+    const b = await browser();
+    try {
+      const session = await b.ua.invite(`sip:wine@${t.domain}`, { body: '{}', contentType: 'application/vnd.siprelay.request+json' }).session;
+      await sleep(100);
+      expect((await session.bye()).status).toBe(200);
+    } finally {
+      await b.close();
+    }
+    const after = await read();
+    const grew = (series: string) => value(after, series) - value(before, series);
+    expect(grew('siprelay_auth_outcomes_total{outcome="challenged"}')).toBe(1);
+    expect(grew('siprelay_auth_outcomes_total{outcome="authenticated"}')).toBe(1);
+    expect(grew('siprelay_tokens_signed_total')).toBe(1);
+    // The session's attempt, answer, start and end.
+    expect(grew('siprelay_accounting_write_seconds_count')).toBeGreaterThanOrEqual(4);
+  });
+
   it('gets 404 for a service that does not exist', async () => {
     const b = await browser();
     try {

@@ -190,6 +190,20 @@ describe('GroupCommitter with an off-thread WAL sync (SQLite)', () => {
     expect(resolved).toEqual(['a', 'b', 'c']);
   });
 
+  it('reports how long each write waited until it was durable, the sync included (onDurable)', async () => {
+    const walSync = manualSync();
+    const waited: number[] = [];
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync, onDurable: (ms) => waited.push(ms) });
+    const write = committer.run(insert('w'));
+    await until(() => walSync.pending.length === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(waited).toEqual([]); // committed, not yet durable
+    walSync.pending[0].resolve();
+    await write;
+    expect(waited).toHaveLength(1);
+    expect(waited[0]).toBeGreaterThanOrEqual(25);
+  });
+
   it('commits at synchronous=NORMAL and leaves the connection at FULL for every other writer', async () => {
     const walSync = manualSync();
     const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync });
