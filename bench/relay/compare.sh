@@ -19,6 +19,19 @@ MEM_CALLS=${MEM_CALLS:-5000}
 STAMP=$(date +%Y%m%d-%H%M%S)
 LOG=$WORK_DIR/compare-$STAMP.log
 mkdir -p "$WORK_DIR"
+# What the run needs beyond npm test's packages (Debian): say so before a 15-minute run, not after.
+missing=()
+command -v sipp >/dev/null || missing+=(sip-tester)
+command -v tcpdump >/dev/null || missing+=(tcpdump)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
+if [ "${SKIP_KAMAILIO:-0}" != 1 ]; then
+  command -v kamailio >/dev/null || missing+=(kamailio)
+  [ -f /usr/share/kamailio/db_sqlite/standard-create.sql ] || missing+=(kamailio-sqlite-modules)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "compare.sh needs: apt-get install ${missing[*]}" >&2
+  exit 2
+fi
 exec > >(tee "$LOG") 2>&1
 
 echo "# compare $STAMP: $(nproc) cores, node $(node --version), $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*'), $(kamailio -v 2>/dev/null | head -1)"
