@@ -224,9 +224,9 @@ describe('siprelay migrate', () => {
   it('applies the migrations once, then reports the database up to date', async () => {
     const first = await run(['migrate']);
     expect(first.stdout).toBe(
-      `applied to ${db}:\n  0001-subscribers\n  0002-app-servers-and-services\n  0003-api-keys\n  0004-signing-keys\n  0005-accounting\n  0006-session-dialogs\n`,
+      `applied to ${db}:\n  0001-subscribers\n  0002-app-servers-and-services\n  0003-api-keys\n  0004-signing-keys\n  0005-accounting\n  0006-session-dialogs\n  0007-sessions-billed-index\n`,
     );
-    expect((await run(['migrate'])).stdout).toBe(`${db} is up to date (6 migrations)\n`);
+    expect((await run(['migrate'])).stdout).toBe(`${db} is up to date (7 migrations)\n`);
   });
 });
 
