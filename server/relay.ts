@@ -202,8 +202,9 @@ export async function startRelay(config: RelayConfig, store: Store, options: Sta
     journal: new DialogJournal({
       db: store.db,
       nodeId,
-      // The snapshot commits with the answer it goes with, in the accounting's group commit.
-      write: (work) => accounting.committer.run(work),
+      // The snapshot commits with the answer it goes with, in the accounting's group commit; like the
+      // answer, the 2xx waits for its commit, not for the WAL sync (docs/billing.md, "Durability").
+      write: (work) => accounting.committer.runCommitted(work),
       clock,
       onError: (e) => logger.error({ err: e }, 'session snapshot not written'),
     }),

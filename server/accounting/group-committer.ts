@@ -46,6 +46,7 @@ export interface GroupCommitOptions {
    * Told, for each write that became durable, how long it waited from
    * {@link GroupCommitter.run} until then (monotonic ms): the time a message
    * that acknowledges it is held back (metrics: `siprelay_accounting_write_seconds`).
+   * A {@link GroupCommitter.runCommitted} write is reported when it resolves, at its commit.
    */
   readonly onDurable?: (waitedMs: number) => void;
   /** Errors of writes nobody waits for ({@link GroupCommitter.post}). Default: ignored. */
@@ -90,6 +91,8 @@ const refTimers: Pick<Clock, 'setTimeout' | 'clearTimeout' | 'now'> = {
 
 interface QueuedWrite {
   readonly work: TransactionWork<unknown>;
+  /** Resolve once on disk (true), or once committed, before the WAL sync (false; see {@link GroupCommitter.runCommitted}). */
+  readonly durable: boolean;
   /** When it was queued (monotonic ms), for `onDurable`. */
   readonly queuedAt: number;
   readonly resolve: (value: unknown) => void;
@@ -154,9 +157,29 @@ export class GroupCommitter {
    * After {@link close}, rejects with `ACCT_ERR_CLOSED`.
    */
   run<T>(work: TransactionWork<T>): Promise<T> {
+    return this.enqueue(work, true);
+  }
+
+  /**
+   * Like {@link run}, but resolves as soon as the transaction has committed,
+   * without waiting for the off-thread WAL sync (`walSync`): the write then
+   * survives a crash of the relay process (kill -9: the commit is in the
+   * operating system's page cache) but not yet a power loss. Without
+   * `walSync` (PostgreSQL, or SQLite at `FULL`) a commit is durable and this
+   * is {@link run}. Writes stay in order: any later {@link run} resolves only
+   * once this one is on disk too.
+   *
+   * For writes whose loss in a power cut costs no money — the answer of a
+   * session that has not started (docs/billing.md, "Durability").
+   */
+  runCommitted<T>(work: TransactionWork<T>): Promise<T> {
+    return this.enqueue(work, false);
+  }
+
+  private enqueue<T>(work: TransactionWork<T>, durable: boolean): Promise<T> {
     if (this.closed) return Promise.reject(accountingError('ACCT_ERR_CLOSED', 'accounting is shut down; nothing was stored'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, queuedAt: this.clock.now(), resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ work, durable, queuedAt: this.clock.now(), resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -260,14 +283,26 @@ export class GroupCommitter {
       for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
       return;
     }
+    // Writes that asked only for the commit go now; the WAL sync makes the rest durable.
+    let waiting = 0;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i];
+      if (w.durable) waiting++;
+      else {
+        this.reportDurable([w]);
+        w.resolve(results[i]);
+      }
+    }
     this.syncing++;
     walSync.sync().then(
       () => {
-        this.reportDurable(writes);
-        for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
+        if (waiting === 0) return;
+        const durable = waiting === writes.length ? writes : writes.filter((w) => w.durable);
+        this.reportDurable(durable);
+        for (let i = 0; i < writes.length; i++) if (writes[i].durable) writes[i].resolve(results[i]);
       },
       (e: unknown) => {
-        for (const w of writes) w.reject(e);
+        for (const w of writes) if (w.durable) w.reject(e);
       },
     ).finally(() => {
       this.syncing--;

@@ -168,7 +168,9 @@ export class SessionRecorder implements SessionObserver, LiveCosts {
     live.answeredMono = this.clock.now();
     const at = this.clock.wallNow();
     const tariff = this.catalog.tariff(live.service, live.plan);
-    live.answering = this.committer.run(async (trx) => {
+    // Committed, not yet synced, is enough to relay the 2xx: losing an answer in a power cut loses no money
+    // (the session starts with the ACK, whose write waits for the disk and covers this one).
+    live.answering = this.committer.runCommitted(async (trx) => {
       await this.updateRecord(trx, live, { state: 'answered', answered_at: at, callee_tag: m.calleeTag, last_alive_at: at, tariff: json(tariff) }, at, ['attempt']);
     });
     return live.answering;

@@ -204,6 +204,42 @@ describe('GroupCommitter with an off-thread WAL sync (SQLite)', () => {
     expect(waited[0]).toBeGreaterThanOrEqual(25);
   });
 
+  it('resolves a runCommitted write at its commit, before the sync, and a run write of the same batch only after it', async () => {
+    const walSync = manualSync();
+    const waited: number[] = [];
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync, onDurable: (ms) => waited.push(ms) });
+    const resolved: string[] = [];
+    const answer = committer.runCommitted(insert('answer')).then(() => resolved.push('answer'));
+    const start = committer.run(insert('start')).then(() => resolved.push('start'));
+    await until(() => walSync.pending.length === 1);
+    await answer;
+    expect(resolved).toEqual(['answer']);
+    expect(waited).toHaveLength(1); // the committed write is reported when it resolves
+    const other = sqliteCounter(scratch);
+    try {
+      expect(other.count('ledger_entries', '1 = 1')).toBe(2);
+    } finally {
+      other.close();
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    expect(resolved).toEqual(['answer']); // the durable one still waits for the disk
+    walSync.pending[0].resolve();
+    await start;
+    expect(resolved).toEqual(['answer', 'start']);
+    expect(waited).toHaveLength(2);
+  });
+
+  it('a failed sync fails only the writes that waited for it', async () => {
+    const walSync = manualSync();
+    const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync });
+    const answer = committer.runCommitted(insert('p'));
+    const start = committer.run(insert('q'));
+    await until(() => walSync.pending.length === 1);
+    walSync.pending[0].reject(new Error('EIO'));
+    await expect(answer).resolves.toBeUndefined();
+    await expect(start).rejects.toThrow('EIO');
+  });
+
   it('commits at synchronous=NORMAL and leaves the connection at FULL for every other writer', async () => {
     const walSync = manualSync();
     const committer = new GroupCommitter(store.db, store.dialect, { maxDelayMs: 0, walSync });
