@@ -9,6 +9,7 @@
 #   DURATION_S [10]   calls per step = rate * DURATION_S
 #   STOP_AFTER [1]    stop the ladder after this many consecutive failing steps
 #   REFINE [3]        bisection steps between the last passing and first failing rate (rounded to 25 cps)
+#   EXTEND [6]        when every rate of the ladder passes, climb by 25 % per step (at most this many) until one fails
 #   CLEAN_RT_MS [50]  "clean" steps must also keep the average INVITE->200 time at or below this
 #   CHILDREN [1]      Kamailio UDP workers (siprelay is one event loop)
 #   PEER_DIR          the Kamailio harness (default <repo>/../shared/bench/peer-kamailio)
@@ -26,6 +27,7 @@ RATES=${RATES:-"100 200 300 400 500 600 800 1000 1200 1500 2000 2500 3000"}
 DURATION_S=${DURATION_S:-10}
 STOP_AFTER=${STOP_AFTER:-1}
 REFINE=${REFINE:-3}
+EXTEND=${EXTEND:-6}
 CLEAN_RT_MS=${CLEAN_RT_MS:-50}
 export CHILDREN=${CHILDREN:-1}
 PEER_DIR=${PEER_DIR:-$REPO/../shared/bench/peer-kamailio}
@@ -73,6 +75,17 @@ for rate in $RATES; do
   fi
 done
 
+# The whole ladder passed: its top is not the maximum. Climb by a quarter until a step fails
+# (at most EXTEND steps), so that a fast relay is not reported at the ladder's top.
+if [ "$first_fail" = 0 ] && [ "$best_rate" -gt 0 ]; then
+  rate=$best_rate
+  for ((i = 0; i < EXTEND; i++)); do
+    rate=$(( (rate * 5 / 4 + 24) / 25 * 25 ))
+    step "$rate"
+    [ "$last_pass" = yes ] || { first_fail=$rate; break; }
+  done
+fi
+
 lo=$best_rate; hi=$first_fail
 for ((i = 0; i < REFINE; i++)); do
   [ "$hi" -gt 0 ] && [ "$lo" -gt 0 ] || break
@@ -82,6 +95,7 @@ for ((i = 0; i < REFINE; i++)); do
   if [ "$last_pass" = yes ]; then lo=$mid; else hi=$mid; fi
 done
 
+[ "$hi" = 0 ] && hi=none   # nothing failed even after EXTEND: the maximum is at least max_pass_rate
 echo "MAX target=$TARGET label=$LABEL children=$CHILDREN max_pass_rate=$best_rate achieved_cps_at_max=$best_cps" \
      "lowest_fail_rate=$hi max_clean_rate=$clean_rate clean_achieved_cps=$clean_cps (steps: $TSV)"
 [ -n "$best_line" ] && echo "AT_MAX $best_line"
