@@ -57,7 +57,7 @@ export class RelayMetrics {
     });
     this.accountingWriteSeconds = new Histogram({
       name: 'siprelay_accounting_write_seconds',
-      help: 'Time from queuing an accounting write (session milestone or charge) to its being durable',
+      help: 'Time from queuing an accounting write (session milestone or charge) to its being durable (an answer: committed)',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this.registry],
     });
