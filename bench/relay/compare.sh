@@ -9,7 +9,7 @@
 #      SKIP_KAMAILIO [0], WORK_DIR [$TMPDIR/siprelay-bench]
 set -uo pipefail
 cd "$(dirname "$0")"
-export RATES=${RATES:-"100 150 200 250 300 400 500 600 800 1000 1200 1500"}
+export RATES=${RATES:-"100 150 200 250 300 400 500 600 800 1000"}   # find-max climbs on past the top (EXTEND)
 export DURATION_S=${DURATION_S:-10}
 export REFINE=${REFINE:-2}
 export CHILDREN=${CHILDREN:-1}

@@ -81,10 +81,6 @@ export class Accounting {
     this.catalog = TariffCatalog.fromConfig(options.services, { defaultRelayFee: options.defaultRelayFee });
     this.committer = new GroupCommitter(store.db, store.dialect, {
       walSync: store.walSync,
-      // With the WAL synced off-thread a commit costs no fsync, and writes that arrive while one
-      // syncs share the next: a window would only add its length to every answer (measured:
-      // 2xx held p50 2.5 → 1.5 ms at 275 calls/s, same maximum rate; docs/performance.md).
-      ...(store.walSync !== undefined ? { maxDelayMs: 0 } : {}),
       ...options.groupCommit,
       onError: report('background write'),
     });

@@ -19,7 +19,10 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /**
    * How long the first write of an idle committer waits for company before
-   * its transaction starts, in ms. Default 2. While a transaction commits,
+   * its transaction starts, in ms. Default 2, and 0 with `walSync` on
+   * SQLite: there a commit costs no fsync, and writes that arrive while one
+   * syncs share the next, so a window would only add its length to every
+   * answer (measured in docs/performance.md). While a transaction commits,
    * later writes gather for the next one anyway, so under load batches
    * grow with the commit latency whatever this says. 0 starts on the next
    * turn of the event loop.
@@ -141,7 +144,7 @@ export class GroupCommitter {
     private readonly options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256;
-    this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.maxDelayMs = options.maxDelayMs ?? (options.walSync !== undefined && dialect === 'sqlite' ? 0 : 2);
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new TypeError('maxBatch must be an integer >= 1');
     if (!Number.isFinite(this.maxDelayMs) || this.maxDelayMs < 0) throw new TypeError('maxDelayMs must be a number >= 0');
     this.maxConcurrent = dialect === 'sqlite' ? 1 : (options.maxConcurrentTransactions ?? 4);
@@ -279,35 +282,40 @@ export class GroupCommitter {
   private settle(writes: readonly QueuedWrite[], results: readonly unknown[]): void {
     const walSync = this.options.walSync;
     if (walSync === undefined || this.dialect !== 'sqlite') {
-      this.reportDurable(writes);
-      for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
+      this.resolveDurable(writes, results);
       return;
     }
-    // Writes that asked only for the commit go now; the WAL sync makes the rest durable.
-    let waiting = 0;
+    // Writes that asked only for the commit go now; the WAL sync makes the others durable.
+    const now: QueuedWrite[] = [];
+    const nowResults: unknown[] = [];
+    const later: QueuedWrite[] = [];
+    const laterResults: unknown[] = [];
     for (let i = 0; i < writes.length; i++) {
-      const w = writes[i];
-      if (w.durable) waiting++;
-      else {
-        this.reportDurable([w]);
-        w.resolve(results[i]);
+      if (writes[i].durable) {
+        later.push(writes[i]);
+        laterResults.push(results[i]);
+      } else {
+        now.push(writes[i]);
+        nowResults.push(results[i]);
       }
     }
+    if (now.length > 0) this.resolveDurable(now, nowResults);
     this.syncing++;
     walSync.sync().then(
-      () => {
-        if (waiting === 0) return;
-        const durable = waiting === writes.length ? writes : writes.filter((w) => w.durable);
-        this.reportDurable(durable);
-        for (let i = 0; i < writes.length; i++) if (writes[i].durable) writes[i].resolve(results[i]);
-      },
+      () => this.resolveDurable(later, laterResults),
       (e: unknown) => {
-        for (const w of writes) if (w.durable) w.reject(e);
+        for (const w of later) w.reject(e);
       },
     ).finally(() => {
       this.syncing--;
       this.wakeIdleWaiters();
     });
+  }
+
+  /** Reports the writes to `onDurable` and resolves each with its result. */
+  private resolveDurable(writes: readonly QueuedWrite[], results: readonly unknown[]): void {
+    this.reportDurable(writes);
+    for (let i = 0; i < writes.length; i++) writes[i].resolve(results[i]);
   }
 
   private async commitBatch(batch: QueuedWrite[]): Promise<void> {

@@ -288,4 +288,19 @@ describe('GroupCommitter options', () => {
     expect(() => new GroupCommitter(db, 'sqlite', { maxBatch: 0 })).toThrow(TypeError);
     expect(() => new GroupCommitter(db, 'sqlite', { maxDelayMs: -1 })).toThrow(TypeError);
   });
+
+  it('waits 2 ms for company by default, but not when an off-thread WAL sync groups the fsyncs (SQLite)', () => {
+    const db = {} as never;
+    const walSync = { sync: () => Promise.resolve() };
+    const windowOf = (dialect: 'sqlite' | 'postgres', options: { walSync?: typeof walSync; maxDelayMs?: number }): number | undefined => {
+      let asked: number | undefined;
+      const clock = { now: () => 0, setTimeout: (_fn: () => void, ms: number) => ((asked = ms), 1 as never), clearTimeout: () => undefined };
+      void new GroupCommitter(db, dialect, { ...options, clock }).run(() => Promise.resolve());
+      return asked;
+    };
+    expect(windowOf('sqlite', {})).toBe(2);
+    expect(windowOf('sqlite', { walSync })).toBe(0);
+    expect(windowOf('postgres', { walSync })).toBe(2);
+    expect(windowOf('sqlite', { walSync, maxDelayMs: 5 })).toBe(5);
+  });
 });
